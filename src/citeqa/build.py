@@ -1,0 +1,189 @@
+"""Build the index: read -> clean -> chunk -> tag -> embed (cached) -> store.
+
+Re-running with nothing changed is a no-op; a changed or added document re-embeds only
+its passages whose text changed (vectors are reused by content hash from the live build).
+Bad documents are reported with their reason and skipped; the build fails only when no
+document could be indexed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .chunk import ChunkConfig, chunk_document
+from .corpus import MANIFEST, CorpusError, load_corpus
+from .embed import DEFAULT_ENCODER, Encoder, get_encoder
+from .facets import Facets
+from .ingest import IngestError, load_document
+from .models import Chunk, Document
+from .store import IndexError_, load_index, read_manifest, write_index
+
+
+@dataclass
+class BuildReport:
+    index_path: Path | None
+    documents: list[tuple[str, int]] = field(default_factory=list)  # (doc_id, chunks)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    removed: dict[str, int] = field(default_factory=dict)  # furniture removed, by reason
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    up_to_date: bool = False
+
+    @property
+    def chunks(self) -> int:
+        return sum(n for _, n in self.documents)
+
+
+class BuildError(RuntimeError):
+    """Nothing could be indexed; the message lists why."""
+
+
+def passage_text(chunk: Chunk) -> str:
+    """What is embedded and lexically indexed: the passage with its nearest section title.
+
+    The title carries the topic ("加强预算分配统筹") that a sentence deep in the section
+    leaves implicit; table cells already name their row and column.
+    """
+    if chunk.kind == "table" or not chunk.section:
+        return chunk.text
+    return f"{chunk.section[-1]}\n{chunk.text}"
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def _build_key(encoder: str, chunker: str, docs: list[Document], corpus_root: Path) -> str:
+    manifest = corpus_root / MANIFEST
+    parts = [encoder, chunker, manifest.read_text(encoding="utf-8") if manifest.exists() else ""]
+    parts += sorted(f"{d.doc_id}:{d.content_hash}" for d in docs)
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    encoder: str | Encoder = DEFAULT_ENCODER,
+    chunk_config: ChunkConfig = ChunkConfig(),
+    progress: bool = True,
+    force: bool = False,
+) -> BuildReport:
+    started = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    corpus = load_corpus(corpus_dir)
+    report = BuildReport(index_path=None)
+    for doc_id, path in corpus.missing:
+        report.errors.append((path, f"manifest entry {doc_id!r} points to a file that does not exist — fix or remove the entry"))
+
+    documents: list[Document] = []
+    seen_hashes: dict[str, str] = {}
+    for entry in corpus.entries:
+        try:
+            doc, removed = load_document(entry)
+        except IngestError as exc:
+            report.errors.append((str(entry.path.relative_to(corpus_dir)), str(exc)))
+            continue
+        except Exception as exc:  # a reader bug must not cost the other documents
+            report.errors.append((str(entry.path.relative_to(corpus_dir)), f"unexpected {exc.__class__.__name__}: {exc}"))
+            continue
+        if doc.content_hash in seen_hashes:
+            report.errors.append((str(entry.path.relative_to(corpus_dir)), f"duplicate of document {seen_hashes[doc.content_hash]!r} — skipped"))
+            continue
+        seen_hashes[doc.content_hash] = doc.doc_id
+        for reason, _ in removed:
+            report.removed[reason] = report.removed.get(reason, 0) + 1
+        documents.append(doc)
+    if not documents:
+        reasons = "; ".join(f"{p}: {r}" for p, r in report.errors) or "the folder has no .txt, .md, .html or .pdf files"
+        raise BuildError(f"nothing could be indexed from {corpus_dir} ({reasons})")
+
+    enc = get_encoder(encoder) if isinstance(encoder, str) else encoder
+    key = _build_key(enc.name, chunk_config.signature(), documents, corpus_dir)
+    previous = read_manifest(index_dir)
+    if previous and previous.get("build_key") == key and not force:
+        try:
+            load_index(index_dir, encoder=enc.name, chunker=chunk_config.signature())
+            report.up_to_date = True
+            report.index_path = index_dir
+            report.documents = [(d, info["chunks"]) for d, info in previous.get("documents", {}).items()]
+            report.seconds = time.perf_counter() - started
+            return report
+        except IndexError_:
+            pass  # corrupt or mismatched: rebuild below
+
+    facets = Facets.from_manifest(corpus.facets)
+    chunks: list[Chunk] = []
+    for doc in documents:
+        doc_chunks = [facets.tag(c) for c in chunk_document(doc, chunk_config)]
+        chunks += doc_chunks
+        report.documents.append((doc.doc_id, len(doc_chunks)))
+
+    texts = [passage_text(c) for c in chunks]
+    hashes = [_text_hash(t) for t in texts]
+    cache = _cached_vectors(index_dir, enc.name)
+    todo = [i for i, h in enumerate(hashes) if h not in cache]
+    fresh = enc.encode_passages([texts[i] for i in todo], progress=progress) if todo else np.zeros((0, enc.dim), np.float32)
+    for i, vec in zip(todo, fresh):
+        cache[hashes[i]] = vec
+    vectors = np.vstack([cache[h] for h in hashes]).astype(np.float32) if chunks else np.zeros((0, enc.dim), np.float32)
+    report.embedded, report.reused = len(todo), len(chunks) - len(todo)
+
+    from .lexicon import Lexicon
+
+    lexicon = Lexicon.build([d.text for d in documents])
+    manifest = {
+        "encoder": enc.name,
+        "chunker": chunk_config.signature(),
+        "normalized": True,
+        "build_key": key,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "corpus": str(corpus_dir),
+        "documents": {
+            d.doc_id: {"hash": d.content_hash, "path": d.path, "title": d.title, "chunks": n}
+            for d, (_, n) in zip(documents, report.documents)
+        },
+        "text_hashes": hashes,
+    }
+    extras = {
+        "lexicon": lexicon.to_json(),
+        "facets": facets.to_json(),
+        "bibliography": {n: ref.__dict__ for n, ref in corpus.bibliography().items()},
+        "sources": [s for e in corpus.entries for s in _sources_of(corpus_dir, e.doc_id)],
+    }
+    report.index_path = write_index(index_dir, manifest, vectors, chunks, documents, extras)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _sources_of(corpus_dir: Path, doc_id: str) -> list[dict]:
+    """Websites a document names as its sources (manifest `[[documents.sources]]`)."""
+    import tomllib
+
+    path = corpus_dir / MANIFEST
+    if not path.exists():
+        return []
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    return [dict(s, doc_id=doc_id) for d in raw.get("documents", []) if d.get("id") == doc_id for s in d.get("sources", [])]
+
+
+def _cached_vectors(index_dir: Path, encoder_name: str) -> dict[str, np.ndarray]:
+    """Vectors of the live build by passage-text hash, when it used the same encoder."""
+    previous = read_manifest(index_dir)
+    if not previous or previous.get("encoder") != encoder_name:
+        return {}
+    try:
+        data = load_index(index_dir, encoder=encoder_name)
+    except IndexError_:
+        return {}
+    return dict(zip(previous.get("text_hashes", []), data.vectors))
+
+
+__all__ = ["BuildError", "BuildReport", "CorpusError", "build_index", "passage_text"]
+_ = json

@@ -1,0 +1,199 @@
+"""Split a cleaned document into sentence-aligned, structure-aware passages.
+
+Headings (`1`, `2.3`, markdown `#`, list leads `一是…`) form a section path; each rebuilt
+table cell is its own passage; body sentences are packed into passages of at most
+`max_chars`, never crossing a section, with one sentence of overlap so that a fact that
+straddles a boundary is whole in at least one passage. Every passage is a verbatim span:
+`document.text[chunk.start:chunk.end] == chunk.text`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from .clean import HEADING, MD_HEADING, is_cjk_text
+from .models import Chunk, Document
+
+CHUNKER_VERSION = "structure-v1"
+
+CITATION = re.compile(r"\[(\d{1,3}(?:\s*[-–,，]\s*\d{1,3})*)\]")
+TABLE_CELL = re.compile(r"^(表\s*\d+ · [^：\n]+ · [^：\n]+)：")
+LIST_LEAD = re.compile(r"^([一二三四五六七八九十]+是)([^，。；]{2,40})")
+SENTENCE_END = re.compile(r"(?<=[。！？!?；;])[”’」』）)]*(?:\s*\[[\d,\s\-–]+\])?|(?<=[.!?])\s+(?=[A-Z\[(])|\n\n")
+
+
+@dataclass(frozen=True)
+class ChunkConfig:
+    max_chars: int = 400
+    overlap_sentences: int = 1
+
+    def signature(self) -> str:
+        return f"{CHUNKER_VERSION}:max{self.max_chars}:ov{self.overlap_sentences}"
+
+
+def parse_citations(text: str) -> tuple[int, ...]:
+    """In-text citation numbers: `[7]`, `[3-5]` -> 3,4,5, `[23, 25]` -> 23,25."""
+    found: set[int] = set()
+    for m in CITATION.finditer(text):
+        for part in re.split(r"\s*[,，]\s*", m.group(1)):
+            ends = [int(x) for x in re.split(r"\s*[-–]\s*", part)]
+            lo, hi = ends[0], ends[-1]
+            if 0 < hi - lo < 50:
+                found.update(range(lo, hi + 1))
+            else:
+                found.add(lo)
+    return tuple(sorted(found))
+
+
+def detect_lang(text: str) -> str:
+    return "zh" if is_cjk_text(text) else "en"
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for part in text.split("\n\n"):
+        start = pos + (len(part) - len(part.lstrip()))
+        end = pos + len(part.rstrip())
+        if end > start:
+            spans.append((start, end))
+        pos += len(part) + 2
+    return spans
+
+
+def _sentences(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Sentence spans inside [start, end); over-long sentences are cut at commas, then hard."""
+    out, s = [], start
+    for m in SENTENCE_END.finditer(text, start, end):
+        if m.end() > s:
+            out.append((s, m.end()))
+            s = m.end()
+    if s < end:
+        out.append((s, end))
+    result = []
+    for a, b in out:
+        while b - a > max_chars:
+            window = text[a : a + max_chars]
+            cut = max(window.rfind("，"), window.rfind(", "), window.rfind("、"))
+            cut = a + (cut + 1 if cut > max_chars // 3 else max_chars)
+            result.append((a, cut))
+            a = cut
+        result.append((a, b))
+    # strip whitespace at the edges so spans are tight
+    tight = []
+    for a, b in result:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            tight.append((a, b))
+    return tight
+
+
+def _section_title(text: str) -> tuple[int, str] | None:
+    """(level, title) when a paragraph is a heading."""
+    if m := HEADING.match(text):
+        return m.group(1).count(".") + 1, f"{m.group(1)} {m.group(2).strip()}"
+    if m := MD_HEADING.match(text):
+        return len(m.group(1)), m.group(2).strip()
+    return None
+
+
+def _kind_of(text: str) -> str:
+    if text.startswith(("Abstract:", "Keywords:", "摘要：", "摘   要", "关键词")):
+        return "abstract"
+    if re.match(r"^\[\d+\]\s", text):
+        return "references"
+    return "body"
+
+
+def chunk_document(doc: Document, config: ChunkConfig = ChunkConfig()) -> list[Chunk]:
+    """Passages of one document, in reading order."""
+    text = doc.text
+    chunks: list[Chunk] = []
+    path: list[tuple[int, str]] = []
+    pending: list[tuple[int, int]] = []  # sentence spans of the current section
+
+    def emit(spans: list[tuple[int, int]], kind: str = "body", label: str = "") -> None:
+        a, b = spans[0][0], spans[-1][1]
+        body = text[a:b]
+        chunks.append(
+            Chunk(
+                chunk_id=f"{doc.doc_id}:{a}-{b}",
+                doc_id=doc.doc_id,
+                text=body,
+                start=a,
+                end=b,
+                section=tuple(t for _, t in path),
+                page=doc.page_at(a),
+                lang=detect_lang(body),
+                citations=() if kind == "references" else parse_citations(body),
+                kind=kind,
+                label=label,
+            )
+        )
+
+    def flush(kind: str = "", label: str = "") -> None:
+        """Pack pending sentences into passages of <= max_chars with sentence overlap."""
+        i = 0
+        while i < len(pending):
+            j = i
+            while j + 1 < len(pending) and pending[j + 1][1] - pending[i][0] <= config.max_chars:
+                j += 1
+            group = pending[i : j + 1]
+            emit(group, kind or _kind_of(text[group[0][0] : group[-1][1]]), label)
+            if j + 1 >= len(pending):
+                break
+            back = min(config.overlap_sentences, j - i)
+            i = j + 1 - back if back and pending[j + 1][1] - pending[j + 1 - back][0] <= config.max_chars else j + 1
+        pending.clear()
+
+    prev_lang = ""
+    for a, b in _paragraph_spans(text):
+        para = text[a:b]
+        lang, kind = detect_lang(para), _kind_of(para)
+        heading = _section_title(para)
+        if heading:
+            flush()
+            level, title = heading
+            path = [p for p in path if p[0] < level] + [(level, title)]
+            prev_lang = lang
+            continue
+        cell = TABLE_CELL.match(para)
+        if cell or re.match(r"^(表\s*\d+|资料来源)", para):
+            flush()
+            label = cell.group(1) if cell else ""
+            table_path = path + [(9, (label or para).split(" · ")[0][:30])]
+            saved, path = path, table_path
+            pending.extend(_sentences(text, a, b, config.max_chars) if b - a > config.max_chars else [(a, b)])
+            flush("table", label)
+            path = saved
+            continue
+        if LIST_LEAD.match(para):
+            lead = LIST_LEAD.match(para)
+            flush()
+            path = [p for p in path if p[0] < 5] + [(5, lead.group(1) + lead.group(2))]
+        elif kind == "abstract" and para.startswith("摘"):
+            flush()
+            path = [(1, "摘要")]
+        elif doc.lang == "zh" and lang == "en" and prev_lang == "zh" and kind != "references":
+            flush()
+            path = [(1, "English title and abstract")]
+        elif kind == "references" and not any(t == "参考文献" for _, t in path):
+            flush()
+            path = [(1, "参考文献")]
+        elif path == [(1, "摘要")]:
+            flush()
+            path = [(1, "引言")]
+        elif pending and kind != _kind_of(text[pending[-1][0] : pending[-1][1]]):
+            flush()
+        prev_lang = lang
+        pending.extend(_sentences(text, a, b, config.max_chars))
+    flush()
+    return chunks
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

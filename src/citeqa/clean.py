@@ -1,0 +1,339 @@
+"""Clean PDF-extracted text into readable paragraphs, and rebuild flattened tables.
+
+PDF extraction of Chinese journals hard-wraps every line (often with blank lines between
+them), spaces out some CJK text (`跨 省 厅`), interleaves page furniture (running heads,
+`续表`, `(上接第8页)`, another article's footer) and flattens tables cell by cell. This
+module undoes that. Nothing is dropped silently: every removed line is reported in
+`Cleaned.removed` with the reason.
+
+Output conventions the chunker relies on:
+- paragraphs are separated by one blank line (`\\n\\n`);
+- a heading is a paragraph of its own (`2.1　标题`);
+- a rebuilt table cell is a paragraph `表1 · 行名 · 列名：单元格文本`.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from dataclasses import dataclass, field
+
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_PUNCT = r"\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2014\u2018\u2019\u201c\u201d\u2026\u00b7"
+_CJK_RE = re.compile(f"[{CJK}]")
+_SPACED_CJK = re.compile(f"(?<=[{CJK}{CJK_PUNCT}]) +(?=[{CJK}{CJK_PUNCT}])")
+_DIGIT_CJK = re.compile(f"(?<=[0-9%]) +(?=[{CJK}{CJK_PUNCT}])|(?<=[{CJK}{CJK_PUNCT}]) +(?=[0-9])")
+_THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3}) (\d{3})(?=[.\d]|\D|$)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Page furniture: (reason, pattern over a stripped line). Generic to Chinese journal PDFs.
+FURNITURE = [
+    ("running head", re.compile(r"^·[^·]{2,20}·$")),
+    ("table continuation marker", re.compile(r"^续表$")),
+    ("page continuation marker", re.compile(r"^[（(](上接|下转)第?\s*\d+\s*页[)）]$")),
+    ("footer of another article", re.compile(r"^◇")),
+    ("page number", re.compile(r"^[-—]?\s*\d{1,4}\s*[-—]?$")),
+]
+HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})[\u3000]+\s*(\S.{0,60})$")
+MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
+LIST_START = re.compile(r"^([一二三四五六七八九十]+是|[①-⑳]|\[\d+\]\s)")
+CN_TERMINAL = "。！？；：”」』）)■"
+AUTHOR_LINE = re.compile(r"^[A-Z]{2,}\s+[A-Z][a-z]+(?:\s*,\s*[A-Z]{2,}\s+[A-Z][a-z]+)*$")
+AFFILIATION = re.compile(r"^[(（][^()（）]{2,80}\b\d{5,6}[)）]$")
+EN_JOINERS = ("and", "of", "for", "the", "in", "on", "to", "a", "an", "with", ",", ":", "-")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What is known of a table's header: the corner label, the columns and the row labels."""
+
+    number: int
+    corner: str
+    columns: tuple[str, ...]
+    rows: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableCell:
+    table: int
+    row: str
+    column: str
+    text: str
+
+
+@dataclass
+class Cleaned:
+    text: str
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (reason, removed text)
+    cells: list[TableCell] = field(default_factory=list)
+    unparsed_tables: list[int] = field(default_factory=list)
+
+
+def squash(text: str) -> str:
+    """All whitespace removed: the form used to compare text regardless of wrapping."""
+    return re.sub(r"\s+", "", text)
+
+
+def is_cjk_text(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(bool(_CJK_RE.match(c)) for c in letters) / len(letters) > 0.3
+
+
+def normalize(raw: str) -> str:
+    """Unify newlines and drop control characters (NUL, form feeds) that break downstream tools."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = unicodedata.normalize("NFC", _CONTROL.sub("", text))
+    return text.replace("\u00a0", " ").replace("\u2009", " ").replace("\u202f", " ")
+
+
+def tidy_inline(text: str) -> str:
+    """Collapse spaces that PDF extraction puts inside Chinese: `跨 省 厅` -> `跨省厅`, `2020 年` -> `2020年`."""
+    text = re.sub(r"[ ]{2,}", " ", text.strip(" "))
+    text = _SPACED_CJK.sub("", text)
+    text = _DIGIT_CJK.sub("", text)
+    return _THOUSANDS.sub(r"\1\2", text)
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join hard-wrapped lines: no space inside Chinese, one space between Latin words."""
+    out = ""
+    for line in (ln.strip() for ln in lines):
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif out.endswith("-") and line[:1].islower():
+            out = out + line
+        elif _CJK_RE.match(out[-1]) or re.match(f"[{CJK_PUNCT}]", out[-1]) or _CJK_RE.match(line[0]) or re.match(f"[{CJK_PUNCT}]", line[0]):
+            out = out + line
+        else:
+            out = out + " " + line
+    return tidy_inline(out)
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """Runs of non-blank lines, as (first, last+1) line indices."""
+    blocks, start = [], None
+    for i, line in enumerate(lines + [""]):
+        if line.strip() and start is None:
+            start = i
+        elif not line.strip() and start is not None:
+            blocks.append((start, i))
+            start = None
+    return blocks
+
+
+class _TableParser:
+    """Rebuild a flattened table whose header is known.
+
+    Extraction emits the header, then for each row its label followed by one block per
+    column, in column order; labels and headers may wrap over several blocks and a table
+    may continue later in the text (after body paragraphs) with its header repeated.
+    A row whose cells cannot be aligned to the columns is left as plain text, never dropped.
+    """
+
+    def __init__(self, spec: TableSpec):
+        self.spec = spec
+        self.header = squash(spec.corner + "".join(spec.columns))
+        self.cells: list[TableCell] = []
+        self.caption: str = ""
+        self.note: str = ""
+        self.failed = False
+
+    def _consume_prefix(self, texts: list[str], i: int, target: str) -> int | None:
+        """Consume blocks from i while their squashed concatenation is a prefix of target."""
+        acc = ""
+        j = i
+        while j < len(texts):
+            acc += squash(texts[j])
+            if not target.startswith(acc):
+                return None
+            j += 1
+            if acc == target:
+                return j
+        return None
+
+    def _match_row(self, texts: list[str], i: int) -> tuple[str, int, str] | None:
+        """A row label at block i: (label, next block, inline rest of the label's block)."""
+        first = texts[i]
+        for label in self.spec.rows:
+            inline = re.match(rf"^{re.escape(label)}[ \u3000]+(\S.*)$", first, re.S)
+            if inline:
+                return label, i + 1, inline.group(1)
+            end = self._consume_prefix(texts, i, squash(label))
+            if end is not None:
+                return label, end, ""
+        return None
+
+    def parse(self, texts: list[str], i: int) -> int:
+        """Parse from a header at block i; return the first block index after the table part."""
+        end = self._consume_prefix(texts, i, self.header)
+        if end is None:
+            return i
+        i = end
+        ncol = len(self.spec.columns)
+        while i < len(texts):
+            row = self._match_row(texts, i)
+            if row is None:
+                break
+            label, i, inline = row
+            if inline:
+                parts = inline.split("\n")
+                cells = re.split(r" +", parts[0].strip())
+                cells[-1] += "".join(parts[1:])
+            else:
+                cells = []
+                while i < len(texts) and len(cells) < ncol and self._match_row(texts, i) is None:
+                    cells.append(texts[i])
+                    i += 1
+            if cells and "\n资料来源" in "\n" + cells[-1].replace("\n ", "\n"):
+                cell, _, note = cells[-1].replace("\n ", "\n").partition("\n资料来源")
+                cells[-1], self.note = cell, join_lines(("资料来源" + note).split("\n"))
+            if len(cells) != ncol:
+                self.failed = True
+                cells = cells + [""] * (ncol - len(cells))
+            for column, cell in zip(self.spec.columns, cells):
+                self.cells.append(TableCell(self.spec.number, label, column, join_lines(cell.split("\n")) or "—"))
+        if i < len(texts) and squash(texts[i]).startswith("资料来源"):
+            self.note = join_lines(texts[i].split("\n"))
+            i += 1
+        return i
+
+    def render(self) -> list[str]:
+        rows = [self.caption] if self.caption else [f"表{self.spec.number}"]
+        rows += [f"表{c.table} · {c.row} · {c.column}：{c.text}" for c in self.cells]
+        return rows + ([self.note] if self.note else [])
+
+
+def _is_heading(line: str) -> bool:
+    return bool(HEADING.match(line) and _CJK_RE.search(line)) or bool(MD_HEADING.match(line))
+
+
+def _paragraphs(lines: list[str]) -> list[list[str]]:
+    """Group body lines into paragraphs.
+
+    Chinese: a blank line is only a wrap; a paragraph ends at a short line ending in
+    terminal punctuation, before a heading or a list item (`一是`, `①`, `[n]`).
+    Latin: a blank line ends a paragraph when the text before it ends a sentence,
+    or around author and affiliation lines.
+    """
+    body = [ln.strip() for ln in lines if ln.strip()]
+    cjk_lengths = [len(ln) for ln in body if is_cjk_text(ln)]
+    width = statistics.median(cjk_lengths) if cjk_lengths else 40
+    paras: list[list[str]] = []
+    current: list[str] = []
+    prev_blank = False
+    prev_heading = False
+    for raw in lines + [""]:
+        line = raw.strip()
+        if not line:
+            prev_blank = True
+            continue
+        starts_new = False
+        if current:
+            last = current[-1]
+            if any(x.startswith("\u0000") or AUTHOR_LINE.match(x) or AFFILIATION.match(x) for x in (line, last)) or _is_heading(line) or LIST_START.match(line) or line.startswith(("Abstract:", "Keywords:")):
+                starts_new = True
+            elif prev_heading and not raw.startswith("\u3000"):
+                starts_new = True
+            elif _CJK_RE.search(last) or _CJK_RE.search(line):
+                tail = re.sub(r"\s*\[[\d,\s\-–]+\]\s*$", "", last)
+                starts_new = tail.endswith(tuple(CN_TERMINAL)) and len(last) < 0.85 * width
+            else:
+                starts_new = prev_blank and (
+                    last.endswith((".", "?", "!")) or current[0].startswith("Keywords:") or (line[:1].isupper() and not last.endswith(EN_JOINERS))
+                )
+        if starts_new and current:
+            paras.append(current)
+            current = []
+        current.append(line)
+        if _is_heading(line):
+            prev_heading = True
+        elif not (prev_heading and raw.startswith("\u3000")):
+            prev_heading = False
+        prev_blank = False
+    if current:
+        paras.append(current)
+    return paras
+
+
+def _drop_foreign_abstracts(paras: list[str], title_en: str, removed: list[tuple[str, str]]) -> list[str]:
+    """Keep only the English abstract whose title matches the document's English title.
+
+    Journal PDFs often print the abstract of a neighbouring article beside this one.
+    An abstract unit runs from its title paragraph to its `Keywords:` paragraph.
+    """
+    if not title_en:
+        return paras
+    key = squash(title_en).lower()[:40]
+    out, unit = [], []
+    for para in paras:
+        if _CJK_RE.search(para) and not unit:
+            out.append(para)
+            continue
+        unit.append(para)
+        if para.startswith("Keywords:"):
+            text = "\n\n".join(unit)
+            if key in squash(text).lower():
+                out.extend(unit)
+            else:
+                removed.append(("abstract of another article", text))
+            unit = []
+    return out + unit
+
+
+def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "") -> Cleaned:
+    """Turn raw extracted text into clean paragraphs; see the module docstring."""
+    removed: list[tuple[str, str]] = []
+    lines = []
+    for line in normalize(raw).split("\n"):
+        reason = next((why for why, pat in FURNITURE if pat.match(line.strip())), None)
+        if reason:
+            removed.append((reason, line.strip()))
+        else:
+            lines.append(line.rstrip())
+
+    # Pull table regions out of the line stream before paragraphing.
+    parsers = {spec.number: _TableParser(spec) for spec in tables}
+    blocks = _blocks(lines)
+    texts = ["\n".join(lines[a:b]) for a, b in blocks]
+    keep = [True] * len(lines)
+    anchor: dict[int, int] = {}  # table number -> line index where it is rendered
+    bi = 0
+    while bi < len(blocks):
+        for number, parser in parsers.items():
+            end = parser.parse(texts, bi)
+            if end > bi:
+                cap_block = bi - 1
+                if cap_block >= 0 and re.match(rf"^表\s*{number}(?!\d)", squash(texts[cap_block])):
+                    parser.caption = join_lines(texts[cap_block].split("\n")).replace(f"表 {number}", f"表{number}")
+                    bi = cap_block
+                for a, b in blocks[bi:end]:
+                    for k in range(a, b):
+                        keep[k] = False
+                anchor.setdefault(number, blocks[bi][0])
+                bi = end
+                break
+        else:
+            bi += 1
+
+    body: list[str] = []
+    for k, line in enumerate(lines):
+        for number, at in anchor.items():
+            if k == at:
+                body += ["", f"\u0000TABLE{number}", ""]
+        if keep[k]:
+            body.append(line)
+
+    paras: list[str] = []
+    for group in _paragraphs(body):
+        if len(group) == 1 and group[0].startswith("\u0000TABLE"):
+            paras.extend(parsers[int(group[0][6:])].render())
+        else:
+            paras.append(join_lines(group))
+    paras = _drop_foreign_abstracts(paras, title_en, removed)
+
+    cells = [c for p in parsers.values() for c in p.cells]
+    failed = [n for n, p in parsers.items() if p.failed or (n not in anchor)]
+    return Cleaned(text="\n\n".join(p for p in paras if p), removed=removed, cells=cells, unparsed_tables=failed)

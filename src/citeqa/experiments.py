@@ -1,0 +1,18 @@
+"""Named retrieval variants for ablations (`citeqa eval --compare`): each switches one part off or isolates one channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OFF = dict(dense=0.0, dense_translated=0.0, lexical_zh=0.0, lexical_en=0.0, facet_boost=0.0)
+
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "dense only": dict(OFF, dense=1.0),
+    "lexical only (BM25 zh+en)": dict(OFF, lexical_zh=1.0, lexical_en=0.5),
+    "hybrid, no cross-lingual": dict(use_gloss=False, use_cedict=False, use_doc_expansion=False, dense_translated=0.0),
+    "− mined term pairs": dict(use_gloss=False),
+    "− CC-CEDICT translation": dict(use_cedict=False),
+    "− document-side expansion": dict(use_doc_expansion=False),
+    "− translated dense query": dict(dense_translated=0.0),
+    "− facet boost": dict(facet_boost=0.0),
+}

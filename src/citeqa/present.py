@@ -1,0 +1,96 @@
+"""Turn search results into what people read: terminal output, Markdown, CSV, citation lines."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from .models import Hit, SearchResult
+
+NO_SUPPORT = "No supporting passage: nothing in the indexed documents answers this. (Closest passages are listed for reference.)"
+
+
+def citation_line(hit: Hit) -> str:
+    """One-line citation: title · section · page · characters start–end."""
+    c = hit.chunk
+    parts = [hit.title]
+    if c.section:
+        parts.append(" > ".join(c.section))
+    if c.page:
+        parts.append(f"p. {c.page}")
+    parts.append(f"chars {c.start}–{c.end}")
+    return " · ".join(parts)
+
+
+def references_lines(hit: Hit) -> list[str]:
+    return [f"[{x.n}] {x.reference}" if x.reference else f"[{x.n}] (not in the extracted reference list)" for x in hit.citations]
+
+
+def render_result(console: Console, result: SearchResult) -> None:
+    for notice in result.notices:
+        console.print(f"[yellow]note:[/] {escape(notice)}")
+    if result.abstained:
+        console.print(f"[bold yellow]{NO_SUPPORT}[/] (confidence {result.confidence:.2f})")
+    for hit in result.hits:
+        a, b = hit.highlight
+        text = escape(hit.text[:a]) + "[bold reverse]" + escape(hit.text[a:b]) + "[/]" + escape(hit.text[b:])
+        body = text + "\n\n[dim]" + escape(citation_line(hit)) + "[/]"
+        refs = references_lines(hit)
+        if refs:
+            body += "\n[dim]" + escape("\n".join(refs)) + "[/]"
+        console.print(Panel(body, title=f"#{hit.rank} · score {hit.score:.3f}", title_align="left"))
+    console.print(f"[dim]{len(result.hits)} passages · {result.latency_ms:.0f} ms · question read as {result.lang}[/]")
+
+
+def to_markdown(result: SearchResult) -> str:
+    lines = [f"# {result.query}", ""]
+    if result.abstained:
+        lines += [f"> {NO_SUPPORT}", ""]
+    for hit in result.hits:
+        a, b = hit.highlight
+        quoted = (hit.text[:a] + "**" + hit.text[a:b] + "**" + hit.text[b:]).replace("\n", " ")
+        lines += [f"## {hit.rank}. {citation_line(hit)}", "", f"> {quoted}", ""]
+        lines += [f"- {r}" for r in references_lines(hit)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def to_csv(result: SearchResult) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["rank", "score", "title", "section", "page", "start", "end", "highlight", "text", "citations"])
+    for hit in result.hits:
+        a, b = hit.highlight
+        d = hit.to_dict()
+        writer.writerow([hit.rank, f"{hit.score:.4f}", hit.title, d["section"], d["page"] or "", d["start"], d["end"], hit.text[a:b], hit.text, "; ".join(references_lines(hit))])
+    return buf.getvalue()
+
+
+def render_metrics(console: Console, metrics: dict[str, Any]) -> None:
+    def fmt(v: Any) -> str:
+        return "—" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    keys = ["n", "recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10", "abstain_precision", "abstain_recall", "mean_passage_chars", "latency_ms_p50", "latency_ms_p95"]
+    groups = {"all": metrics, **{lang: m for lang, m in sorted(metrics.get("by_lang", {}).items())}}
+    table = Table(title="retrieval on the gold set")
+    table.add_column("metric")
+    for name in groups:
+        table.add_column(name, justify="right")
+    for key in keys:
+        table.add_row(key, *(fmt(g.get(key)) for g in groups.values()))
+    console.print(table)
+    ablations = metrics.get("ablations")
+    if ablations:
+        t = Table(title="ablation (recall@5 / MRR@10)")
+        for col in ("method", "all r@5", "en r@5", "zh r@5", "all MRR", "en MRR", "zh MRR"):
+            t.add_column(col)
+        for name, m in ablations.items():
+            bl = m.get("by_lang", {})
+            t.add_row(name, fmt(m["recall@5"]), fmt(bl.get("en", {}).get("recall@5")), fmt(bl.get("zh", {}).get("recall@5")), fmt(m["mrr@10"]), fmt(bl.get("en", {}).get("mrr@10")), fmt(bl.get("zh", {}).get("mrr@10")))
+        console.print(t)

