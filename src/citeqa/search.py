@@ -28,12 +28,13 @@ from .build import passage_text
 from .chunk import CHUNKER_VERSION, SENTENCE_END, detect_lang
 from .embed import Encoder, encoder_spec, get_encoder
 from .facets import Facets
-from .lexicon import Lexicon
+from .lexicon import Lexicon, dictionary_words
 from .models import Chunk, Citation, Hit, Reference, SearchResult
 from .store import IndexData, load_index
-from .text import en_tokens, to_halfwidth, zh_tokens
+from .text import EN_STOP, en_tokens, stem, to_halfwidth, zh_tokens
 
 MAX_QUERY_CHARS = 2000
+ENTITY_TAGS = {"ns", "nr", "nrfg", "nrt", "nt", "nz"}  # jieba: places, people, organisations, other proper nouns
 
 
 class QueryError(ValueError):
@@ -214,7 +215,7 @@ class Searcher:
             en_terms=en_terms,
             translated=translated,
             mechanisms=[m for m, _ in self.facets.counts("mechanism", expanded).most_common(2)],
-            measures=[m for m, _ in self.facets.counts("measure", expanded).most_common(1)],
+            measures=[m for m, _ in self.facets.counts("measure", text).most_common(1)],
             expansions=expansions,
             notices=notices,
         )
@@ -250,18 +251,48 @@ class Searcher:
                 norm = _minmax(scores)
             fused += weight * norm
         if w.facet_boost and (q.mechanisms or q.measures):
-            mech = np.array([c.mechanism in q.mechanisms[:1] for c in self.chunks], dtype=np.float32)
+            mech = np.array([c.mechanism in q.mechanisms for c in self.chunks], dtype=np.float32)
             meas = np.array([c.measure in q.measures for c in self.chunks], dtype=np.float32)
             fused *= 1 + w.facet_boost * (mech + meas)
         return fused
 
     def confidence(self, channels: dict[str, np.ndarray], order: np.ndarray) -> float:
-        """Evidence strength of the best passage: its best dense cosine and its lexical share."""
+        """Evidence strength of the best passage: its best dense cosine (mE5 scale, ~0.75 = unrelated)."""
         if not len(order):
             return 0.0
         top = order[0]
-        dense = max(float(channels[c][top]) for c in channels if c.startswith("dense"))
-        return dense
+        return max(float(channels[c][top]) for c in channels if c.startswith("dense"))
+
+    def unsupported_terms(self, q: Query) -> list[str]:
+        """Names, places and numbers in the question that occur nowhere in the corpus.
+
+        A question about an entity the documents never mention (another country, an
+        organisation, a later year) cannot be answered from them, however close the
+        nearest passage looks; this is the abstention signal, since dense similarity
+        barely separates such questions from answerable ones.
+        """
+        vocab = self._zh.vocab_dict if self._zh else {}
+        en_vocab = self._en_plain.vocab_dict if self._en_plain else {}
+        missing = []
+        if q.lang == "zh":
+            import jieba.posseg
+
+            for word, flag in jieba.posseg.cut(q.text):
+                entity = (flag in ENTITY_TAGS and len(word) > 1) or (flag == "m" and re.fullmatch(r"(1[89]|20)\d\d", word))
+                if entity and not any(t in vocab for t in (zh_tokens(word) or [word])):
+                    missing.append(word)
+            return missing
+        words = re.findall(r"[A-Za-z][\w&-]*|\d{4}", q.text)
+        for i, word in enumerate(words):
+            word = re.sub(r"'s$", "", word)
+            if not (word[0].isupper() and i > 0 or word.isupper() or word.isdigit()):
+                continue
+            if word.lower() in EN_STOP or (not word.isdigit() and not word.isupper() and stem(word) in dictionary_words()):
+                continue  # an ordinary English word that happens to be capitalised ("Table", "Panel")
+            known = any(t in en_vocab or t in vocab for t in en_tokens(word)) or word in q.expansions
+            if not known and not self.lexicon.translate_en(word):
+                missing.append(word)
+        return missing
 
     # -- public ------------------------------------------------------------------------
 
@@ -273,12 +304,13 @@ class Searcher:
         allowed = np.array([filters.allows(c) for c in self.chunks]) if filters else np.ones(len(self.chunks), bool)
         order = [i for i in np.argsort(-fused, kind="stable") if allowed[i]][: max(1, k)]
         confidence = self.confidence(channels, np.array(order))
+        unsupported = self.unsupported_terms(q)
         hits = [self._hit(q, i, float(fused[i]), rank) for rank, i in enumerate(order, start=1)]
         return SearchResult(
             query=q.text,
             lang=q.lang,
             hits=hits,
-            abstained=confidence < self.weights.abstain_below or not hits,
+            abstained=bool(unsupported) or confidence < self.weights.abstain_below or not hits,
             confidence=confidence,
             notices=q.notices,
             understood={
@@ -286,6 +318,7 @@ class Searcher:
                 "measures": q.measures,
                 "acronyms": q.expansions,
                 "translation": q.translated if q.lang == "en" else "",
+                "not_in_corpus": unsupported,
             },
             latency_ms=(time.perf_counter() - started) * 1000,
         )

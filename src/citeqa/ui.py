@@ -1,0 +1,342 @@
+"""The citeqa web app (Gradio): ask, check a claim, browse Table 1, list what is indexed.
+
+Every view is a thin layer over `Searcher.search` and `present`, so the app, the CLI and eval
+rank and cite passages identically. Views return HTML strings built here with every piece of
+passage or user text passed through `html.escape`; nothing is fetched from outside the server.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # must precede the gradio import: no telemetry calls
+
+import atexit
+import html
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from .check import check_claim_against
+from .models import Chunk, Hit, SearchResult
+from .present import NO_SUPPORT, citation_line, references_lines, to_csv, to_markdown
+from .search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
+
+log = logging.getLogger(__name__)
+
+MAX_K = 50  # same bound as `citeqa ask -k`
+BROWSE_CELL_CHARS = 48  # matrix cells show a preview; the click shows the whole passage
+
+# System fonts only: the default theme would pull web fonts, and the app must work offline.
+THEME = gr.themes.Default(font=["system-ui", "Noto Sans CJK SC", "sans-serif"], font_mono=["monospace"])
+CSS = """
+.cq-hit {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 14px; margin: 10px 0;}
+.cq-head {display: flex; flex-wrap: wrap; gap: 8px; align-items: center; font-size: .85em; color: var(--body-text-color-subdued);}
+.cq-text {white-space: pre-wrap; line-height: 1.7; margin: 6px 0;}
+.cq-text mark {background: #fde68a; color: #111; padding: 0 2px; border-radius: 2px;}
+.cq-cite {font-size: .85em; color: var(--body-text-color-subdued); margin: 4px 0;}
+.cq-refs {font-size: .85em; margin: 4px 0 0 0; padding-left: 1.2em;}
+.cq-tag {border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 0 5px;}
+.cq-copy {margin-left: auto; font-size: .85em; padding: 1px 8px; border-radius: 4px; cursor: pointer;
+          border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary);}
+.cq-badge {font-weight: 600; border-radius: 4px; padding: 1px 8px; color: #111;}
+.cq-supports {background: #bbf7d0;} .cq-conflicts {background: #fecaca;} .cq-unclear {background: #e5e7eb;}
+.cq-notice {background: #fef9c3; color: #111; border-radius: 6px; padding: 6px 10px; margin: 6px 0;}
+.cq-nosupport {background: #ffedd5; color: #111; border-radius: 6px; padding: 8px 12px; font-weight: 600;}
+.cq-error {background: #fee2e2; color: #7f1d1d; border-radius: 6px; padding: 8px 12px;}
+.cq-meta, .cq-footer {font-size: .85em; color: var(--body-text-color-subdued); margin: 6px 0;}
+.cq-docs td, .cq-docs th {padding: 4px 10px; text-align: left; vertical-align: top;}
+"""
+STYLE: dict[str, Any] = {"theme": THEME, "css": CSS}  # gradio 6 takes these in launch(), not Blocks()
+# Copy buttons: one delegated listener on the results component (gr.HTML runs this on load).
+COPY_JS = """
+element.addEventListener('click', (e) => {
+  const b = e.target.closest('.cq-copy');
+  if (!b) return;
+  const done = () => { b.textContent = 'copied'; setTimeout(() => { b.textContent = 'copy citation'; }, 1500); };
+  if (navigator.clipboard) navigator.clipboard.writeText(b.dataset.copy).then(done, () => { b.textContent = 'copy failed'; });
+  else { b.textContent = 'copy needs https or localhost'; }
+});
+"""
+
+
+def esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def error_html(message: str) -> str:
+    return f'<div class="cq-error">{esc(message)}</div>'
+
+
+def notices_html(notices: list[str]) -> str:
+    return "".join(f'<div class="cq-notice">note: {esc(n)}</div>' for n in notices)
+
+
+def _link(url: str | None) -> str:
+    return f' <a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(url)}</a>' if url and url.startswith(("http://", "https://")) else ""
+
+
+def _chunk_tags(c: Chunk) -> str:
+    return "".join(f'<span class="cq-tag">{esc(t)}</span>' for t in (c.lang, c.kind, c.mechanism, c.measure) if t)
+
+
+def passage_html(hit: Hit, followed: dict[str, Hit | None] | None = None, badge: str = "", reasons: list[str] | None = None) -> str:
+    """One cited passage: best sentence marked, citation line, references (+ followed sources), copy button."""
+    a, b = hit.highlight
+    text = esc(hit.text[:a]) + "<mark>" + esc(hit.text[a:b]) + "</mark>" + esc(hit.text[b:])
+    cite = citation_line(hit)
+    copy = f"“{hit.text[a:b].strip()}” — {cite}"
+    refs = []
+    for c, line in zip(hit.citations, references_lines(hit)):
+        item = esc(line) + _link(c.url)
+        source = (followed or {}).get(c.source_doc or "")
+        if source is not None:
+            item += (f"<details><summary>follow citation → {esc(source.title)}</summary>"
+                     f"{passage_html(source)}</details>")
+        refs.append(f"<li>{item}</li>")
+    why = "".join(f"<li>{esc(r)}</li>" for r in reasons or [])
+    return (
+        f'<article class="cq-hit"><div class="cq-head">{badge}<b>#{hit.rank}</b><span>score {hit.score:.3f}</span>{_chunk_tags(hit.chunk)}'
+        f'<button class="cq-copy" type="button" data-copy="{esc(copy)}">copy citation</button></div>'
+        + (f'<ul class="cq-refs">{why}</ul>' if why else "")
+        + f'<div class="cq-text">{text}</div><div class="cq-cite">{esc(cite)}</div>'
+        + (f'<ul class="cq-refs">{"".join(refs)}</ul>' if refs else "")
+        + "</article>"
+    )
+
+
+def follow_citations(searcher: Searcher, result: SearchResult) -> dict[str, Hit | None]:
+    """For each cited reference linked to an indexed source, that source's best passage for this question."""
+    followed: dict[str, Hit | None] = {}
+    for doc_id in {c.source_doc for h in result.hits for c in h.citations if c.source_doc}:
+        hits = searcher.search(result.query, k=1, filters=Filters(doc_id=doc_id)).hits
+        followed[doc_id] = hits[0] if hits else None
+    return followed
+
+
+def result_html(searcher: Searcher, result: SearchResult, elapsed_ms: float | None = None) -> str:
+    """The whole answer: notices, the plain no-support line when abstaining, ranked passages, latency."""
+    parts = [notices_html(result.notices)]
+    parts.append(f'<div class="cq-meta">question: <b>{esc(result.query)}</b> · read as {esc(result.lang)}'
+                 + (f" · searched as: {esc(result.understood['translation'])}" if result.understood.get("translation") else "") + "</div>")
+    if result.abstained:
+        parts.append(f'<div class="cq-nosupport">{esc(NO_SUPPORT)}</div>')
+    followed = follow_citations(searcher, result)
+    parts += [passage_html(h, followed) for h in result.hits]
+    page = f" · page {elapsed_ms:.0f} ms" if elapsed_ms is not None else ""
+    parts.append(f'<div class="cq-footer">{len(result.hits)} passages · search {result.latency_ms:.0f} ms{page} · confidence {result.confidence:.2f}</div>')
+    return "".join(parts)
+
+
+def check_html(report: dict[str, Any], searcher: Searcher) -> str:
+    """Passages for a claim, each with its verdict badge and the pairings behind it."""
+    parts = [notices_html(report.get("notices", [])), f'<div class="cq-meta">claim: <b>{esc(report["claim"])}</b></div>']
+    hits = {h.chunk.start: h for h in searcher.search(report["claim"], k=len(report["passages"])).hits}
+    for p in report["passages"]:
+        hit = hits.get(p["start"]) or _hit_from_dict(p)
+        badge = f'<span class="cq-badge cq-{esc(p["verdict"])}">{esc(p["verdict"])}</span>'
+        parts.append(passage_html(hit, badge=badge, reasons=p["reasons"]))
+    return "".join(parts)
+
+
+def _hit_from_dict(d: dict[str, Any]) -> Hit:
+    """Rebuild a Hit from its to_dict() form (for rendering only)."""
+    chunk = Chunk(chunk_id="", doc_id=d["doc_id"], text=d["text"], start=d["start"], end=d["end"],
+                  section=tuple(s for s in d["section"].split(" > ") if s), page=d["page"], lang=d["lang"], kind=d["kind"],
+                  label=d["label"], mechanism=d["mechanism"], measure=d["measure"])
+    return Hit(chunk=chunk, score=d["score"], title=d["title"], highlight=tuple(d["highlight"]), rank=d["rank"])
+
+
+# ---- Browse: Table 1 as a mechanisms × measures matrix ----------------------------------------
+
+def table_matrix(searcher: Searcher) -> tuple[list[str], list[str], dict[tuple[str, str], Chunk]]:
+    """Rows, columns and cells of the table, read from cell labels "表1 · row · column" (first table wins a clash)."""
+    rows: list[str] = []
+    cols: list[str] = []
+    cells: dict[tuple[str, str], Chunk] = {}
+    for c in searcher.chunks:
+        parts = c.label.split(" · ")
+        if c.kind != "table" or len(parts) != 3:
+            continue
+        row, col = parts[1], parts[2]
+        rows += [row] if row not in rows else []
+        cols += [col] if col not in cols else []
+        cells.setdefault((row, col), c)
+    return rows, cols, cells
+
+
+def cell_text(c: Chunk) -> str:
+    return c.text.removeprefix(c.label).lstrip("：: ")
+
+
+def cell_html(searcher: Searcher, cell: Chunk) -> str:
+    """The cell's own passage, then body passages on the same mechanism (and measure, when any match)."""
+    own = Hit(chunk=cell, score=1.0, title=searcher.titles.get(cell.doc_id, cell.doc_id), highlight=(0, len(cell.text)),
+              citations=[searcher.cite(n) for n in cell.citations], rank=1)
+    body: list[Hit] = []
+    for measure in (cell.measure or None, None):
+        result = searcher.search(cell.text, k=3 + len(searcher.chunks) // 10, filters=Filters(mechanism=cell.mechanism or None, measure=measure))
+        body = [h for h in result.hits if h.chunk.kind != "table"][:3]
+        if body:
+            break
+    for rank, h in enumerate(body, start=1):
+        h.rank = rank
+    return (f'<h3>{esc(cell.label)}</h3>{passage_html(own)}<h4>Passages that elaborate it</h4>'
+            + ("".join(passage_html(h) for h in body) or '<div class="cq-meta">no body passage found</div>'))
+
+
+# ---- Documents ---------------------------------------------------------------------------------
+
+def documents_html(searcher: Searcher, corpus_dir: Path) -> str:
+    data = searcher.data
+    counts: dict[str, int] = {}
+    for c in searcher.chunks:
+        counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+    rows = "".join(
+        f"<tr><td>{esc(d.title)}<br><small>{esc(d.title_en)}</small></td><td>{esc(d.doc_id)}</td><td>{esc(d.lang)}</td>"
+        f"<td>{esc(d.kind)}</td><td>{counts.get(d.doc_id, 0)}</td></tr>"
+        for d in data.documents.values()
+    )
+    m = data.manifest
+    bib = "".join(
+        f"<li>[{n}] {esc(r.text)}{_link(r.url)} — "
+        + (f"<b>linked source:</b> {esc(searcher.titles.get(r.source_doc, r.source_doc))}" if r.source_doc else "<i>no linked source</i>")
+        + "</li>"
+        for n, r in sorted(searcher.bibliography.items())
+    )
+    sources = "".join(f"<li>{esc(s.get('label', ''))}: {esc(s.get('text', ''))}{_link(s.get('url'))}</li>" for s in data.extras.get("sources", []))
+    return (
+        f'<table class="cq-docs"><tr><th>title</th><th>id</th><th>language</th><th>kind</th><th>passages</th></tr>{rows}</table>'
+        f'<div class="cq-meta">{len(searcher.chunks)} passages · encoder {esc(m.get("encoder"))} · store {esc(m.get("store"))} · '
+        f'chunker {esc(m.get("chunker"))} · built {esc(m.get("built_at"))} · corpus {esc(corpus_dir)}</div>'
+        f"<h3>Bibliography</h3><ul>{bib or '<li>none extracted</li>'}</ul>"
+        + (f"<h3>Table sources</h3><ul>{sources}</ul>" if sources else "")
+        + '<div class="cq-meta">Link a source to a reference with: citeqa add FILE --cites N</div>'
+    )
+
+
+# ---- the app -----------------------------------------------------------------------------------
+
+def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = None) -> gr.Blocks:
+    """All four tabs plus the /ask and /check API endpoints over one loaded searcher."""
+    export_dir = export_dir or Path(tempfile.mkdtemp(prefix="citeqa-export-"))
+    chunks = searcher.chunks
+
+    def choices(values: set[str]) -> list[tuple[str, str]]:
+        return [("any", "")] + [(v, v) for v in sorted(values - {""})]
+
+    def ask_api(question: str, k: int = 5) -> dict[str, Any]:
+        """Ranked cited passages for a question: the same JSON object as `citeqa ask --json`."""
+        try:
+            return searcher.search(question or "", k=max(1, min(int(k), MAX_K))).to_dict()
+        except QueryError as exc:
+            return {"query": question, "error": str(exc), "abstained": True, "hits": []}
+        except Exception as exc:  # the API never raises at callers; the log keeps the traceback
+            log.exception("ask failed")
+            return {"query": question, "error": f"search failed ({exc.__class__.__name__})", "abstained": True, "hits": []}
+
+    def check_api(claim: str) -> dict[str, Any]:
+        """Each passage found for a claim, with a verdict (supports / conflicts / unclear) and its reasons."""
+        try:
+            return check_claim_against(searcher, claim or "")
+        except QueryError as exc:
+            return {"claim": claim, "error": str(exc), "passages": []}
+        except Exception as exc:
+            log.exception("check failed")
+            return {"claim": claim, "error": f"check failed ({exc.__class__.__name__})", "passages": []}
+
+    def ask_view(question: str, k: float, mechanism: str, measure: str, lang: str, doc_id: str) -> tuple[str, Any, Any]:
+        started = time.perf_counter()
+        no_files = (gr.DownloadButton(value=None, interactive=False),) * 2
+        try:
+            result = searcher.search(question or "", k=max(1, min(int(k), MAX_K)), filters=Filters(mechanism or None, measure or None, lang or None, doc_id or None))
+            page = result_html(searcher, result, (time.perf_counter() - started) * 1000)
+        except QueryError as exc:
+            return error_html(str(exc)), *no_files
+        except Exception as exc:
+            log.exception("ask view failed")
+            return error_html(f"Something went wrong while searching ({exc.__class__.__name__}); the server log has details."), *no_files
+        folder = Path(tempfile.mkdtemp(dir=export_dir))
+        (folder / "citeqa-result.md").write_text(to_markdown(result), encoding="utf-8")
+        (folder / "citeqa-result.csv").write_text(to_csv(result), encoding="utf-8-sig")  # BOM: Excel reads the Chinese
+        return page, gr.DownloadButton(value=str(folder / "citeqa-result.md"), interactive=True), gr.DownloadButton(value=str(folder / "citeqa-result.csv"), interactive=True)
+
+    def check_view(claim: str) -> str:
+        report = check_api(claim)
+        return error_html(report["error"]) if "error" in report else check_html(report, searcher)
+
+    rows, cols, cells = table_matrix(searcher)
+    mech_of = {col: next((c.mechanism for (_, cc), c in cells.items() if cc == col and c.mechanism), "") for col in cols}
+    headers = [""] + [f"{col} ({mech_of[col]})" if mech_of[col] else col for col in cols]
+    matrix = [[row] + [_preview(cell_text(cells[(row, col)])) if (row, col) in cells else "" for col in cols] for row in rows]
+
+    def browse_view(evt: gr.SelectData) -> str:
+        r, c = evt.index
+        cell = cells.get((rows[r], cols[c - 1])) if c > 0 else None
+        return cell_html(searcher, cell) if cell else '<div class="cq-meta">Pick a cell (not a row name) to see its passage.</div>'
+
+    with gr.Blocks(analytics_enabled=False, title="citeqa") as demo:
+        gr.Markdown("## citeqa — cited answers from the indexed documents\nAsk in Chinese or English; every answer is an exact passage you can cite.")
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        question = gr.Textbox(label="Question (中文 / English)", lines=2, max_lines=6, placeholder="e.g. How often is the NNI evaluated? / 日本综合科学技术创新会议有几名内阁成员？")
+                        with gr.Row():
+                            ask_btn = gr.Button("Ask", variant="primary", scale=1)
+                            k = gr.Slider(1, 20, value=5, step=1, label="passages (k)", scale=2)
+                    with gr.Column(scale=2):
+                        with gr.Accordion("Filters", open=False):
+                            mechanism = gr.Dropdown(choices({c.mechanism for c in chunks}), value="", label="mechanism")
+                            measure = gr.Dropdown(choices({c.measure for c in chunks}), value="", label="measure")
+                            lang = gr.Dropdown(choices({c.lang for c in chunks}), value="", label="language")
+                            doc = gr.Dropdown([("any", "")] + [(d.title, d.doc_id) for d in searcher.data.documents.values()], value="", label="document")
+                gr.Examples([["How many cabinet members and expert members sit on Japan's CSTI?"], ["国家研究委员会多久对纳米计划进行一次评估？"], ["How much research funding does UKRI manage each year?"]], inputs=[question])
+                answer = gr.HTML(f'<div class="cq-meta">Questions may be up to {MAX_QUERY_CHARS} characters.</div>', js_on_load=COPY_JS, elem_id="answer")
+                with gr.Row():
+                    md_btn = gr.DownloadButton("Export Markdown", interactive=False, size="sm")
+                    csv_btn = gr.DownloadButton("Export CSV", interactive=False, size="sm")
+                ask_inputs = [question, k, mechanism, measure, lang, doc]
+                for trigger in (ask_btn.click, question.submit):
+                    trigger(ask_view, ask_inputs, [answer, md_btn, csv_btn], api_visibility="private")
+            with gr.Tab("Check a claim", id="check"):
+                claim = gr.Textbox(label="Claim (中文 / English)", lines=2, placeholder="e.g. UKRI manages about 9 billion pounds of research funding a year.")
+                check_btn = gr.Button("Check", variant="primary")
+                gr.Examples([["UKRI manages about 9 billion pounds of research funding a year."], ["The National Research Council reviews the NNI every 5 years."], ["ESFRI's delegation has representatives from 28 countries"]], inputs=[claim])
+                verdicts = gr.HTML('<div class="cq-meta">Numbers, dates, counts and who funds/chairs/leads are compared with the passages found for the claim.</div>', js_on_load=COPY_JS, elem_id="verdicts")
+                for trigger in (check_btn.click, claim.submit):
+                    trigger(check_view, [claim], [verdicts], api_visibility="private")
+            with gr.Tab("Browse", id="browse"):
+                gr.Markdown("Table cells of the indexed article: mechanisms (columns) × coordination measures (rows). Click a cell.")
+                grid = gr.Dataframe(matrix, headers=headers, interactive=False, wrap=True, elem_id="matrix", max_height=640)
+                cell_out = gr.HTML(elem_id="cell", js_on_load=COPY_JS)
+                grid.select(browse_view, None, [cell_out], api_visibility="private")
+            with gr.Tab("Documents", id="documents"):
+                gr.HTML(documents_html(searcher, Path(corpus_dir)), elem_id="documents")
+        gr.api(ask_api, api_name="ask")
+        gr.api(check_api, api_name="check")
+    # Search is CPU-bound (encoder + BM25) and the target machine has 2 cores: more parallel
+    # requests only slow each other down, so run 2 at a time and queue up to 64.
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    return demo
+
+
+def _preview(text: str) -> str:
+    return text if len(text) <= BROWSE_CELL_CHARS else text[: BROWSE_CELL_CHARS - 1] + "…"
+
+
+def launch(index_dir: Path, corpus_dir: Path, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None) -> None:
+    """Load the index once and serve the app until interrupted (never shared through gradio.live)."""
+    searcher = Searcher.load(index_dir)
+    export_dir = Path(tempfile.mkdtemp(prefix="citeqa-export-"))
+    atexit.register(shutil.rmtree, export_dir, ignore_errors=True)
+    demo = build_app(searcher, Path(corpus_dir), export_dir)
+    _, url, _ = demo.launch(server_name=host, server_port=port, auth=auth, share=False, show_error=False, quiet=True,
+                            allowed_paths=[str(export_dir)], prevent_thread_lock=True, **STYLE)
+    print(f"citeqa is running on {url}  (Ctrl+C to stop)", flush=True)
+    demo.block_thread()
