@@ -385,9 +385,17 @@ class Lexicon:
         for word, *_ in _tokens(query):
             out[word] += 1.0
             out.update({en: 0.5 for en in expansions.get(word, []) if en.isascii()})
-        for zh in self._zh_terms(_EN_WORD.sub(" ", query)):
+        known = self._zh_terms(_EN_WORD.sub(" ", query))
+        for zh in known:
             ens = [p.en for p in self._english(zh, MAX_ALTERNATIVES)]
             out.update({en: 1.0 / len(ens) for en in ens})
+        # words the corpus's Chinese never uses may still name English content (英文关键词 -> keyword)
+        rest = _EN_WORD.sub(" ", query)
+        for zh in known:
+            rest = rest.replace(zh, " ")
+        for word in jieba.lcut(rest):
+            ens = _definitions(word)[:MAX_ALTERNATIVES] if len(word) > 1 and _HAN_WORD.fullmatch(word) else []
+            out.update({en: 0.5 / len(ens) for en in ens})
         return [WeightedTerm(t, round(w, 4)) for t, w in sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     def expand_acronyms(self, query: str) -> dict[str, list[str]]:

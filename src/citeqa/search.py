@@ -121,6 +121,21 @@ def _opencc(cls: Any) -> Any:
     return _OPENCC
 
 
+def concept_terms(concepts: list, tokenize, scale: float = 1.0) -> list[tuple[str, float]]:
+    """Query tokens for weighted concepts; a concept's weight is shared by its tokens.
+
+    A long name (英国研究与创新署, "UK Research and Innovation") splits into several common
+    words; sharing the weight keeps one concept from outweighing the rest of the question.
+    Accepts plain strings (weight 1) or objects with `.term` and `.weight`.
+    """
+    out = []
+    for c in concepts:
+        term, weight = (c, 1.0) if isinstance(c, str) else (c.term, c.weight)
+        toks = tokenize(term)
+        out += [(t, scale * weight / len(toks)) for t in toks]
+    return out
+
+
 def _minmax(scores: np.ndarray) -> np.ndarray:
     top = scores.max() if len(scores) else 0.0
     return scores / top if top > 0 else np.zeros_like(scores)
@@ -197,16 +212,16 @@ class Searcher:
         w = self.weights
         expansions = self.lexicon.expand_acronyms(text) if w.use_gloss else {}
         expanded = text + " " + " ".join(t for ts in expansions.values() for t in ts)
+        names = [t for ts in expansions.values() for t in ts]
         if lang == "zh":
-            zh_terms = [(t, 1.0) for t in zh_tokens(expanded)]
-            en_terms = [(t, 1.0) for t in en_tokens(expanded)]
-            en_terms += [(t, x.weight * 0.5) for x in self.lexicon.translate_zh(text) for t in en_tokens(x.term)]
+            zh_terms = [(t, 1.0) for t in zh_tokens(text)] + concept_terms(names, zh_tokens)
+            en_terms = [(t, 1.0) for t in en_tokens(text)] + concept_terms(names, en_tokens)
+            en_terms += concept_terms(self.lexicon.translate_zh(text), en_tokens, scale=0.5)
             translated = text
         else:
             translations = self.lexicon.translate_en(text)
-            zh_terms = [(t, x.weight) for x in translations for t in zh_tokens(x.term)]
-            zh_terms += [(t, 1.0) for t in zh_tokens(" ".join(t for ts in expansions.values() for t in ts))]
-            en_terms = [(t, 1.0) for t in en_tokens(expanded)]
+            zh_terms = concept_terms(translations, zh_tokens) + concept_terms(names, zh_tokens)
+            en_terms = [(t, 1.0) for t in en_tokens(text)] + concept_terms(names, en_tokens)
             translated = " ".join(dict.fromkeys(x.term for x in sorted(translations, key=lambda x: -x.weight)))
         return Query(
             text=text,
@@ -353,9 +368,9 @@ class Searcher:
             sentence = text[start:end]
             toks = set(zh_tokens(sentence)) | set(en_tokens(sentence))
             score = sum(weights.get(t, 0.0) * (1 + 0.2 * len(t)) for t in toks)
-            if score > best_score:
+            if score > best_score and sentence.strip():
                 lead = len(sentence) - len(sentence.lstrip())
-                best, best_score = (start + lead, end), score
+                best, best_score = (start + lead, end - (len(sentence) - len(sentence.rstrip()))), score
             start = end
         return best
 

