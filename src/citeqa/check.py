@@ -31,7 +31,7 @@ def claim_aliases(searcher: Searcher) -> dict[str, list[str]]:
             merged.remove(other)
             group |= other
         merged.append(group)
-    aliases = {}
+    aliases: dict[str, list[str]] = {}
     for group in merged:
         key = min(group, key=lambda t: (t not in mechanisms, not t.isascii(), len(t), t))
         aliases[key] = sorted(group - {key})
