@@ -8,7 +8,7 @@ OFF = dict(dense=0.0, dense_translated=0.0, lexical_zh=0.0, lexical_en=0.0, face
 
 ABLATIONS: dict[str, dict[str, Any]] = {
     "dense only": dict(OFF, dense=1.0),
-    "lexical only (BM25 zh+en)": dict(OFF, lexical_zh=1.0, lexical_en=0.5),
+    "lexical only (BM25 zh+en)": dict(OFF, lexical_zh=0.5, lexical_en=0.25),
     "hybrid, no cross-lingual": dict(use_gloss=False, use_cedict=False, use_doc_expansion=False, dense_translated=0.0),
     "− mined term pairs": dict(use_gloss=False),
     "− CC-CEDICT translation": dict(use_cedict=False),
