@@ -187,8 +187,8 @@ def chunk_document(doc: Document, config: ChunkConfig = ChunkConfig()) -> list[C
         elif path == [(1, "摘要")]:
             flush()
             path = [(1, "引言")]
-        elif pending and kind != _kind_of(text[pending[-1][0] : pending[-1][1]]):
-            flush()
+        elif pending and (kind != _kind_of(text[pending[-1][0] : pending[-1][1]]) or doc.page_at(a) != doc.page_at(pending[0][0])):
+            flush()  # a passage keeps to one kind of text and one page, so its page citation is exact
         prev_lang = lang
         pending.extend(_sentences(text, a, b, config.max_chars))
     flush()

@@ -129,7 +129,7 @@ def add_manifest_entry(root: Path, entry: dict[str, Any]) -> None:
     if entry["path"] in known:
         return
     old = target.read_text(encoding="utf-8") if target.exists() else ""
-    block = tomli_w.dumps({"documents": [{k: v for k, v in entry.items() if v not in (None, "", [])}]})
+    block = "[[documents]]\n" + tomli_w.dumps({k: v for k, v in entry.items() if v not in (None, "", [])})
     tmp = target.with_suffix(".toml.tmp")
     tmp.write_text(old.rstrip("\n") + "\n\n" + block if old else block, encoding="utf-8")
     tmp.replace(target)

@@ -275,18 +275,20 @@ def write_report(run: EvalRun | dict[str, EvalRun], out_dir: str | Path) -> None
         lines += [f"## {name or 'Metrics'}", ""] + _run_section(r, metrics[name]) + [""]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    langs = sorted({row.lang for r in runs.values() for row in r.rows})
+    fig, axes = plt.subplots(1, len(langs), figsize=(5.5 * len(langs) + 3, 4.5), sharey=True, squeeze=False)
     ks = list(range(1, 11))
-    for name, r in runs.items():
-        for lang in sorted({row.lang for row in r.rows}):
+    colors = plt.get_cmap("tab10" if len(runs) <= 10 else "tab20").colors
+    for ax, lang in zip(axes[0], langs):
+        for (name, r), color in zip(runs.items(), colors):
             curve = r.recall_curve(lang)
             if curve[0] is not None:
-                ax.plot(ks, curve, marker="o", label=f"{name} {lang}".strip())
-    ax.set(xlabel="k", ylabel="recall@k (answerable questions)", ylim=(0, 1.02), xticks=ks,
-           title="Recall@k by language")
-    ax.grid(alpha=0.3)
-    if ax.lines:
-        ax.legend(fontsize=8)
+                ax.plot(ks, curve, marker="o", markersize=3, color=color, label=name or "system")
+        ax.set(xlabel="k", ylim=(0, 1.02), xticks=ks, title=f"{lang} questions")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("recall@k (answerable questions)")
+    if axes[0][-1].lines:
+        axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     fig.savefig(out / "recall_at_k.png", dpi=120)
     plt.close(fig)

@@ -87,12 +87,18 @@ class IndexData:
         return self.manifest["encoder"]
 
 
+def _pointer(index_dir: Path) -> tuple[Path | None, str]:
+    """The live build folder and its manifest's SHA-256, as recorded in CURRENT."""
+    try:
+        name, _, digest = (index_dir / "CURRENT").read_text(encoding="utf-8").strip().partition("\n")
+    except (OSError, ValueError):
+        return None, ""
+    build = index_dir / name.strip()
+    return (build if name.strip() and build.is_dir() else None), digest.strip()
+
+
 def current_build(index_dir: Path) -> Path | None:
-    pointer = index_dir / "CURRENT"
-    if not pointer.exists():
-        return None
-    build = index_dir / pointer.read_text(encoding="utf-8").strip()
-    return build if build.is_dir() else None
+    return _pointer(index_dir)[0]
 
 
 def write_index(
@@ -126,7 +132,7 @@ def write_index(
             os.fsync(f.fileno())
     os.replace(tmp, final)
     pointer_tmp = index_dir / ".CURRENT.tmp"
-    pointer_tmp.write_text(final.name, encoding="utf-8")
+    pointer_tmp.write_text(f"{final.name}\n{sha256_file(final / 'manifest.json')}\n", encoding="utf-8")
     with open(pointer_tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(pointer_tmp, index_dir / "CURRENT")
@@ -147,20 +153,22 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
         return None
     try:
         return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, or not JSON
         return None
 
 
 def load_index(index_dir: Path, encoder: str | None = None, chunker: str | None = None, verify: bool = True) -> IndexData:
     """Load the live build; refuse a corrupt one or one built with another encoder/chunker."""
     index_dir = Path(index_dir)
-    build = current_build(index_dir)
+    build, digest = _pointer(index_dir)
     if build is None:
         raise IndexError_(f"no index in {index_dir}: build one with: citeqa build --index {index_dir}")
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IndexError_(f"index manifest in {build} is unreadable ({exc}); {rebuild_hint(index_dir)}") from exc
+    except (OSError, ValueError) as exc:  # ValueError covers bad UTF-8 and bad JSON
+        raise IndexError_(f"index manifest in {build} is unreadable ({exc.__class__.__name__}); {rebuild_hint(index_dir)}") from exc
+    if digest and sha256_file(build / "manifest.json") != digest:
+        raise IndexError_(f"index manifest in {build} is corrupt (checksum mismatch); {rebuild_hint(index_dir)}")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexError_(f"index in {build} has format {manifest.get('format_version')}, this citeqa reads {FORMAT_VERSION}; {rebuild_hint(index_dir)}")
     if encoder and manifest.get("encoder") != encoder:
