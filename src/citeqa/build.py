@@ -9,7 +9,6 @@ document could be indexed.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +73,14 @@ def build_index(
     chunk_config: ChunkConfig = ChunkConfig(),
     progress: bool = True,
     force: bool = False,
+    store: str = "faiss",
+    milvus_uri: str | None = None,
 ) -> BuildReport:
+    """Index `corpus_dir` into `index_dir`; vectors go to FAISS (default) or, with store="milvus", to Milvus at `milvus_uri`."""
+    if store not in ("faiss", "milvus"):
+        raise ValueError(f"unknown store {store!r}: use faiss or milvus")
+    if store == "milvus" and not milvus_uri:
+        raise ValueError("--store milvus needs --milvus-uri: a local file ending in .db (Milvus Lite) or http://host:19530")
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     corpus = load_corpus(corpus_dir)
@@ -105,7 +111,7 @@ def build_index(
         raise BuildError(f"nothing could be indexed from {corpus_dir} ({reasons})")
 
     enc = get_encoder(encoder) if isinstance(encoder, str) else encoder
-    key = _build_key(enc.name, chunk_config.signature(), documents, corpus_dir)
+    key = _build_key(f"{enc.name}|{store}|{milvus_uri or ''}", chunk_config.signature(), documents, corpus_dir)
     previous = read_manifest(index_dir)
     if previous and previous.get("build_key") == key and not force:
         try:
@@ -157,9 +163,46 @@ def build_index(
         "bibliography": {n: ref.__dict__ for n, ref in corpus.bibliography().items()},
         "sources": [s for e in corpus.entries for s in _sources_of(corpus_dir, e.doc_id)],
     }
+    if store == "milvus":
+        manifest["vector_store"] = _fill_milvus(milvus_uri, f"citeqa_{key[:16]}", vectors, chunks)
     report.index_path = write_index(index_dir, manifest, vectors, chunks, documents, extras)
+    if store == "milvus":
+        _drop_other_collections(milvus_uri, keep=manifest["vector_store"]["collection"])
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _fill_milvus(uri: str, collection: str, vectors: np.ndarray, chunks: list[Chunk]) -> dict:
+    """Load this build's vectors into its own collection (named by the build key).
+
+    A new collection per build keeps the swap atomic: readers use the collection the live
+    manifest names, and older collections are dropped only after CURRENT has moved.
+    """
+    from .vectorstore import MilvusStore, StoredVector
+
+    ms = MilvusStore(uri, collection=collection, dim=vectors.shape[1])
+    try:
+        if ms.count() != len(chunks):
+            ms.client.drop_collection(collection)
+            ms.close()
+            ms = MilvusStore(uri, collection=collection, dim=vectors.shape[1])
+            ms.add(vectors, [StoredVector.from_chunk(i, c) for i, c in enumerate(chunks)])
+        ms.client.flush(collection)
+        return {"backend": "milvus", "uri": ms.uri, "collection": collection}
+    finally:
+        ms.close()
+
+
+def _drop_other_collections(uri: str, keep: str) -> None:
+    from .vectorstore import MilvusStore
+
+    ms = MilvusStore(uri, collection=keep)
+    try:
+        for name in ms.client.list_collections():
+            if name.startswith("citeqa_") and name != keep:
+                ms.client.drop_collection(name)
+    finally:
+        ms.close()
 
 
 def _sources_of(corpus_dir: Path, doc_id: str) -> list[dict]:
@@ -186,4 +229,3 @@ def _cached_vectors(index_dir: Path, encoder_name: str) -> dict[str, np.ndarray]
 
 
 __all__ = ["BuildError", "BuildReport", "CorpusError", "build_index", "passage_text"]
-_ = json

