@@ -13,7 +13,7 @@ import resource
 import signal
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -104,7 +104,7 @@ def _scale_one(n: int, budget_s: float, say: Callable[[str], None]) -> dict[str,
         say(f"scale n={n:,}: building {kind}")
         started = time.perf_counter()
         try:
-            with _budget(budget_s):
+            with _budget(budget_s) if kind != "flat" else nullcontext():  # flat is a copy and the ground truth
                 index = make_faiss_index(base, kind)
         except _TooSlow:
             row[kind] = {"skipped": "too slow", "build_s": round(time.perf_counter() - started, 1)}
@@ -122,8 +122,9 @@ def _scale_one(n: int, budget_s: float, say: Callable[[str], None]) -> dict[str,
         recall = float(np.mean([len(f & t) / len(t) for f, t in zip(found, truth)]))
         params = ("exact" if kind == "flat" else f"nlist={index.nlist} nprobe={index.nprobe}" if kind == "ivf"
                   else f"M=32 efConstruction={index.hnsw.efConstruction} efSearch={index.hnsw.efSearch}")
-        row[kind] = {"build_s": round(build_s, 3), "query_p95_ms": _ms(times)["p95_ms"], "recall_at_10": round(recall, 4),
-                     "bytes": len(faiss.serialize_index(index)), "params": params}
+        stats = _ms(times)
+        row[kind] = {"build_s": round(build_s, 3), "query_p50_ms": stats["p50_ms"], "query_p95_ms": stats["p95_ms"],
+                     "recall_at_10": round(recall, 4), "bytes": len(faiss.serialize_index(index)), "params": params}
         del index
     return row
 
@@ -137,18 +138,17 @@ def _store_rule(scale: list[dict[str, Any]], chunks: int) -> str:
         if "query_p95_ms" not in flat:
             continue
         side = "below" if row["n"] < HNSW_THRESHOLD else "above"
-        text += f" n={row['n']:,} ({side}): flat p95 {flat['query_p95_ms']:.2f} ms"
-        if "query_p95_ms" in hnsw:
-            text += f" vs hnsw p95 {hnsw['query_p95_ms']:.2f} ms at recall@10 {hnsw['recall_at_10']:.2f}"
-            if side == "below":
-                ok = flat["query_p95_ms"] <= 10
-                text += " -> supports flat (exact and fast enough)." if ok else " -> flat is slower than the ~5 ms the rule assumes."
-            else:
-                faster = hnsw["query_p95_ms"] < flat["query_p95_ms"]
-                text += (" -> supports hnsw (faster)" if faster else " -> hnsw is not faster here")
-                text += "." if hnsw["recall_at_10"] >= 0.9 else ", but its recall is below 0.9 on this data."
-        else:
+        text += f" n={row['n']:,} ({side}): flat p50/p95 {flat['query_p50_ms']:.2f}/{flat['query_p95_ms']:.2f} ms"
+        if "query_p95_ms" not in hnsw:
             text += f"; hnsw {hnsw.get('skipped', 'not measured')} (build over {BUILD_BUDGET_S:.0f} s)."
+        else:  # verdicts use p50: on a shared machine p95 mostly measures the scheduler
+            text += f" vs hnsw {hnsw['query_p50_ms']:.2f}/{hnsw['query_p95_ms']:.2f} ms at recall@10 {hnsw['recall_at_10']:.2f}"
+            if side == "below":
+                fast = flat["query_p50_ms"] <= 10
+                text += " -> supports flat (exact, fast enough)." if fast else " -> flat is slower than the rule assumes (~5 ms)."
+            else:
+                text += " -> supports hnsw (faster)" if hnsw["query_p50_ms"] < flat["query_p50_ms"] else " -> hnsw is not faster here"
+                text += "." if hnsw["recall_at_10"] >= 0.9 else ", but its recall is below 0.9 on this data."
     return text + (" Caveats: random unit vectors have no cluster structure, a worst case for hnsw/ivf recall; and "
                    "Searcher.search scores every passage with numpy (vectors @ q) to fuse channels, so the stored FAISS "
                    "kind does not affect end-to-end query latency today.")
@@ -249,14 +249,14 @@ def render_bench(console: Console, figures: dict[str, Any]) -> None:
             table.add_row(key, f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value))
         console.print(table)
     table = Table(title="FAISS at scale (random unit vectors, 384-d, k=10)", title_justify="left")
-    for col in ("n", "kind", "build s", "query p95 ms", "recall@10", "size MB", "params"):
+    for col in ("n", "kind", "build s", "query p50 ms", "query p95 ms", "recall@10", "size MB", "params"):
         table.add_column(col, justify="right" if col not in ("kind", "params") else "left")
     for row in figures["scale"]:
         for kind, m in [(k, row[k]) for k in KINDS] if "skipped" not in row else [("-", row)]:
             if "skipped" in m:
                 table.add_row(f"{row['n']:,}", kind, m["skipped"] + (f" (stopped at {m['build_s']} s)" if "build_s" in m else ""))
             else:
-                table.add_row(f"{row['n']:,}", kind, f"{m['build_s']:.2f}", f"{m['query_p95_ms']:.2f}", f"{m['recall_at_10']:.3f}",
-                              f"{m['bytes'] / MB:.1f}", m["params"])
+                table.add_row(f"{row['n']:,}", kind, *(f"{m[key]:.2f}" for key in ("build_s", "query_p50_ms", "query_p95_ms")),
+                              f"{m['recall_at_10']:.3f}", f"{m['bytes'] / MB:.1f}", m["params"])
     console.print(table)
     console.print(f"[bold]store rule:[/] {figures['store_rule']}")
