@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,20 @@ def make_pdf(path: Path, pages: list[str]) -> Path:
         c.showPage()
     c.save()
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(searcher, tmp_path_factory):
+    """The app served on a free loopback port for a test module, closed afterwards."""
+    from citeqa import ui
+
+    demo = ui.build_app(searcher, CORPUS, tmp_path_factory.mktemp("exports"))
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **ui.STYLE)
+    yield url
+    demo.close()

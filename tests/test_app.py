@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import socket
-from pathlib import Path
-
 import pytest
 
 from citeqa import ui
+from conftest import CORPUS
 from citeqa.check import check_claim_against, claim_aliases
 from citeqa.models import Chunk, Citation, Hit, SearchResult
 from citeqa.present import NO_SUPPORT
 from citeqa.search import Filters
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 CSTI_QUESTION = "How many cabinet members and expert members sit on Japan's CSTI?"
 BAD_INPUTS = ["", "   \n\t ", "?!。，……", "😀🚀", "\u200b\u200b"]
 ODD_BUT_SEARCHABLE = ["x" * 10_000, "'; DROP TABLE x;--", "<script>alert(1)</script>"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(searcher, tmp_path_factory):
-    """The app served on a free loopback port for this module's tests, closed afterwards."""
-    demo = ui.build_app(searcher, CORPUS, tmp_path_factory.mktemp("exports"))
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **ui.STYLE)
-    yield url
-    demo.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from urllib.parse import urlparse
 
 import pytest
 
-from test_app import app_url  # noqa: F401  (fixture: the app on a free loopback port)
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -37,7 +37,8 @@ from citeqa.cli import app as cli_app
 from citeqa.models import Chunk, Hit, SearchResult
 from citeqa.search import Searcher
 from citeqa.store import IndexError_, current_build
-from test_app import CORPUS, CSTI_QUESTION, app_url, free_port  # noqa: F401  app_url: test_app's loopback app fixture
+from conftest import CORPUS, free_port
+from test_app import CSTI_QUESTION
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = [json.loads(line) for line in (ROOT / "eval" / "gold_dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]

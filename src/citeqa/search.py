@@ -18,6 +18,7 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -107,20 +108,16 @@ def normalize_query(text: str) -> tuple[str, list[str]]:
     return text, notices
 
 
-def _to_simplified(text: str) -> str:
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
     from opencc import OpenCC
 
-    return _opencc(OpenCC).convert(text)
+    return OpenCC("t2s")
 
 
-_OPENCC: Any = None
-
-
-def _opencc(cls: Any) -> Any:
-    global _OPENCC
-    if _OPENCC is None:
-        _OPENCC = cls("t2s")
-    return _OPENCC
+def _to_simplified(text: str) -> str:
+    """Traditional -> simplified Chinese (OpenCC), since the index is simplified."""
+    return _t2s().convert(text)
 
 
 def concept_terms(concepts: list, tokenize, scale: float = 1.0) -> list[tuple[str, float]]:
