@@ -12,7 +12,7 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "no
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-if ! .venv/bin/python -c "import citeqa, pytest, playwright, reportlab" 2>/dev/null; then
+if ! .venv/bin/python -c "import citeqa, pytest, playwright, reportlab, pymilvus, milvus_lite" 2>/dev/null; then
     .venv/bin/pip install -q -e '.[test]'
 fi
 

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,7 @@ def write_index(
 ) -> Path:
     """Write a complete build folder, then make it live in one atomic rename."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     tmp = index_dir / f".tmp-{stamp}"
     final = index_dir / f"build-{stamp}"
     tmp.mkdir()
