@@ -161,7 +161,7 @@ def build_index(
         "lexicon": lexicon.to_json(),
         "facets": facets.to_json(),
         "bibliography": {n: ref.__dict__ for n, ref in corpus.bibliography().items()},
-        "sources": [s for e in corpus.entries for s in _sources_of(corpus_dir, e.doc_id)],
+        "sources": [src for e in corpus.entries for src in e.sources],
     }
     if store == "milvus":
         manifest["vector_store"] = _fill_milvus(milvus_uri, f"citeqa_{key[:16]}", vectors, chunks)
@@ -203,17 +203,6 @@ def _drop_other_collections(uri: str, keep: str) -> None:
                 ms.client.drop_collection(name)
     finally:
         ms.close()
-
-
-def _sources_of(corpus_dir: Path, doc_id: str) -> list[dict]:
-    """Websites a document names as its sources (manifest `[[documents.sources]]`)."""
-    import tomllib
-
-    path = corpus_dir / MANIFEST
-    if not path.exists():
-        return []
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    return [dict(s, doc_id=doc_id) for d in raw.get("documents", []) if d.get("id") == doc_id for s in d.get("sources", [])]
 
 
 def _cached_vectors(index_dir: Path, encoder_name: str) -> dict[str, np.ndarray]:

@@ -335,5 +335,5 @@ def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "") -> C
     paras = _drop_foreign_abstracts(paras, title_en, removed)
 
     cells = [c for p in parsers.values() for c in p.cells]
-    failed = [n for n, p in parsers.items() if p.failed or (n not in anchor)]
+    failed = [n for n, p in parsers.items() if p.failed]
     return Cleaned(text="\n\n".join(p for p in paras if p), removed=removed, cells=cells, unparsed_tables=failed)

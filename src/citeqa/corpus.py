@@ -40,6 +40,7 @@ class DocumentEntry:
     cites: list[int] = field(default_factory=list)  # article reference numbers this source backs
     tables: tuple[TableSpec, ...] = ()
     references: list[Reference] = field(default_factory=list)
+    sources: list[dict[str, str]] = field(default_factory=list)  # websites the document names as its sources
     in_manifest: bool = False
 
 
@@ -114,6 +115,7 @@ def load_corpus(root: Path) -> Corpus:
                     TableSpec(int(t["number"]), t["corner"], tuple(t["columns"]), tuple(t["rows"])) for t in raw.get("tables", [])
                 ),
                 references=[Reference(n=int(r["n"]), text=r["text"], url=r.get("url")) for r in raw.get("references", [])],
+                sources=[dict(src, doc_id=doc_id) for src in raw.get("sources", [])],
                 in_manifest=bool(raw),
             )
         )

@@ -132,6 +132,7 @@ def load_document(entry: DocumentEntry) -> tuple[Document, list[tuple[str, str]]
     for number, page_text in enumerate(raw.pages, start=1):
         cleaned: Cleaned = clean(page_text, entry.tables, entry.title_en)
         removed += cleaned.removed
+        removed += [("table not aligned to its declared header, kept as plain text", f"表{n}") for n in cleaned.unparsed_tables]
         cells += cleaned.cells
         if not cleaned.text:
             continue
