@@ -1,0 +1,171 @@
+"""Fetch the Debian FAQ (English original and its zh-cn translation) as two zero-config corpora.
+
+    python eval/corpora/debian_faq.py           # download (apt-get), extract, write the corpora
+    python eval/corpora/debian_faq.py --check   # every gold span is found in both corpora
+
+Writes eval/data/debian-faq/en/ and eval/data/debian-faq/zh/ (one HTML file per chapter, the
+same file names in both, no manifest) and eval/data/debian-faq/SOURCE.txt (package versions).
+The table of contents (index.html) is left out: it lists every question and answers none.
+Re-running with the same package versions changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+EVAL = Path(__file__).resolve().parents[1]
+DATA = EVAL / "data"
+CACHE = DATA / ".cache" / "debian-faq"
+OUT = DATA / "debian-faq"
+GOLD = EVAL / "gold" / "debian-faq.jsonl"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One language of the FAQ: the package, where its chapters sit, their file-name suffix."""
+
+    lang: str
+    package: str
+    folder: str  # inside the extracted package
+    suffix: str  # chapter file names end with this
+
+
+SIDES = (
+    Side("en", "debian-faq", "usr/share/doc/debian/FAQ", ".en.html"),
+    Side("zh", "debian-faq-zh-cn", "usr/share/doc/debian/FAQ/zh-cn", ".zh-cn.html"),
+)
+SKIP = {"index"}  # table of contents only
+
+
+def _run(cmd: list[str], cwd: Path | None = None) -> str:
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+def download(package: str) -> Path:
+    """The package's .deb in the cache, fetched with `apt-get download` when missing."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    found = sorted(CACHE.glob(f"{package}_*.deb"))
+    if found:
+        print(f"cached   {found[-1].name}")
+        return found[-1]
+    if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
+        raise SystemExit("apt-get and dpkg-deb are needed (a Debian or Ubuntu system); "
+                         f"or put {package}_*.deb into {CACHE} by hand and re-run")
+    _run(["apt-get", "download", package], cwd=CACHE)
+    found = sorted(CACHE.glob(f"{package}_*.deb"))
+    if not found:
+        raise SystemExit(f"apt-get download {package} left no .deb in {CACHE} (run apt-get update?)")
+    print(f"fetched  {found[-1].name}")
+    return found[-1]
+
+
+def extract(deb: Path) -> Path:
+    """Unpack the .deb once into the cache (dpkg-deb -x)."""
+    target = CACHE / deb.stem
+    if not target.is_dir():
+        tmp = Path(tempfile.mkdtemp(dir=CACHE))
+        _run(["dpkg-deb", "-x", str(deb), str(tmp)])
+        os.replace(tmp, target)
+        print(f"unpacked {deb.name}")
+    return target
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write `data` unless the file already holds it; True when written."""
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True
+
+
+def build() -> None:
+    provenance = ["Debian GNU/Linux FAQ, HTML chapters from the Debian packages below (apt-get download).",
+                  "index.html (table of contents) left out.", ""]
+    for side in SIDES:
+        deb = download(side.package)
+        version = _run(["dpkg-deb", "-f", str(deb), "Version"]).strip()
+        root = extract(deb) / side.folder
+        chapters = sorted(p for p in root.glob(f"*{side.suffix}") if p.is_file() and not p.is_symlink())
+        out = OUT / side.lang
+        written = 0
+        names = set()
+        for chapter in chapters:
+            name = chapter.name[: -len(side.suffix)]
+            if name in SKIP:
+                continue
+            names.add(f"{name}.html")
+            written += write_atomic(out / f"{name}.html", chapter.read_bytes())
+        for stale in out.glob("*.html"):  # only files this script wrote
+            if stale.name not in names:
+                stale.unlink()
+        print(f"{side.lang}: {len(names)} chapters in {out.relative_to(EVAL.parent)} ({written} written, "
+              f"{len(names) - written} unchanged) from {side.package} {version}")
+        provenance.append(f"{side.lang}/  {side.package} {version}  ({deb.name}, {side.folder}/*{side.suffix})")
+    write_atomic(OUT / "SOURCE.txt", ("\n".join(provenance) + "\n").encode("utf-8"))
+
+
+def corpus_texts(folder: Path) -> dict[str, str]:
+    """Each document's text as citeqa reads it, all whitespace removed."""
+    from citeqa.corpus import load_corpus
+    from citeqa.ingest import load_document
+
+    texts = {}
+    for entry in load_corpus(folder).entries:
+        doc, _ = load_document(entry)
+        texts[entry.path.name] = "".join(doc.text.split())
+    return texts
+
+
+def is_zh(span: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in span)
+
+
+def check(gold: Path) -> int:
+    """Every answerable question needs a span found in the English and one in the Chinese corpus."""
+    corpora = {side.lang: corpus_texts(OUT / side.lang) for side in SIDES}
+    items = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
+    failures = 0
+    for item in items:
+        if not item["evidence"]:
+            continue
+        for lang, texts in corpora.items():
+            hits = [s for s in item["evidence"] if any(s in t for t in texts.values())]
+            if not hits:
+                failures += 1
+                print(f"FAIL {item['id']} no span found in {lang}: {item['evidence']}")
+        for span in item["evidence"]:
+            if not any(span in t for texts in corpora.values() for t in texts.values()):
+                print(f"warn {item['id']} span found nowhere: {span}")
+    answerable = sum(1 for i in items if i["evidence"])
+    print(f"{len(items)} questions, {answerable} answerable, {failures} failures "
+          f"(en {sum(len(t) for t in corpora['en'].values())} chars, zh {sum(len(t) for t in corpora['zh'].values())} chars)")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="check the gold spans against both corpora")
+    parser.add_argument("--gold", type=Path, default=GOLD)
+    args = parser.parse_args(argv)
+    if args.check:
+        return check(args.gold)
+    build()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
