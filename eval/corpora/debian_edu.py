@@ -1,0 +1,191 @@
+"""Fetch the Debian Edu manual (English original and its zh-cn translation) as two zero-config corpora.
+
+    python eval/corpora/debian_edu.py           # download (apt-get), extract, write the corpora
+    python eval/corpora/debian_edu.py --check   # every gold span is found in a passage of both corpora
+
+Writes eval/data/debian-edu/en/ and eval/data/debian-edu/zh/ (the manual of the current release
+as the single HTML file the packages ship, same file name in both, no manifest) and
+eval/data/debian-edu/SOURCE.txt (package versions, file checksums). The previous release's manual,
+also shipped, is left out: it repeats most of the current one passage for passage. The zh-cn
+translation is partial; untranslated sections stay in English, as a reader of it would see them.
+Re-running with the same package versions changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+EVAL = Path(__file__).resolve().parents[1]
+DATA = EVAL / "data"
+CACHE = DATA / ".cache" / "debian-edu"
+OUT = DATA / "debian-edu"
+GOLD = EVAL / "gold" / "debian-edu.jsonl"
+MANUALS = ("debian-edu-bookworm-manual.html",)
+MARKUP = set("`*\\|[]#")  # a span crossing reader markup breaks when the HTML reader changes
+
+
+@dataclass(frozen=True)
+class Side:
+    """One language of the manual: the package and the folder its manuals sit in."""
+
+    lang: str
+    package: str
+    folder: str  # inside the extracted package
+
+
+SIDES = (
+    Side("en", "debian-edu-doc-en", "usr/share/doc/debian-edu-doc-en"),
+    Side("zh", "debian-edu-doc-zh-cn", "usr/share/doc/debian-edu-doc-zh-cn"),
+)
+
+
+def _run(cmd: list[str], cwd: Path | None = None) -> str:
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+def download(package: str) -> Path:
+    """The package's .deb in the cache, fetched with `apt-get download` when missing."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    found = sorted(CACHE.glob(f"{package}_*.deb"))
+    if found:
+        print(f"cached   {found[-1].name}")
+        return found[-1]
+    if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
+        raise SystemExit("apt-get and dpkg-deb are needed (a Debian or Ubuntu system); "
+                         f"or put {package}_*.deb into {CACHE} by hand and re-run")
+    _run(["apt-get", "download", package], cwd=CACHE)
+    found = sorted(CACHE.glob(f"{package}_*.deb"))
+    if not found:
+        raise SystemExit(f"apt-get download {package} left no .deb in {CACHE} (run apt-get update?)")
+    print(f"fetched  {found[-1].name}")
+    return found[-1]
+
+
+def extract(deb: Path) -> Path:
+    """Unpack the .deb once into the cache (dpkg-deb -x)."""
+    target = CACHE / deb.stem
+    if not target.is_dir():
+        tmp = Path(tempfile.mkdtemp(dir=CACHE))
+        _run(["dpkg-deb", "-x", str(deb), str(tmp)])
+        os.replace(tmp, target)
+        print(f"unpacked {deb.name}")
+    return target
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write `data` unless the file already holds it; True when written."""
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True
+
+
+def build() -> None:
+    provenance = ["Debian Edu manual (current release), HTML from the Debian packages below (apt-get download).",
+                  "Licence: GPL-2+ (see the packages' copyright file). Images and the previous release's manual left out.", ""]
+    for side in SIDES:
+        deb = download(side.package)
+        version = _run(["dpkg-deb", "-f", str(deb), "Version"]).strip()
+        root = extract(deb) / side.folder
+        out = OUT / side.lang
+        written = 0
+        for name in MANUALS:
+            source = root / name
+            if not source.is_file():
+                raise SystemExit(f"{side.package} {version} has no {name} — the package layout changed; update MANUALS")
+            data = source.read_bytes()
+            written += write_atomic(out / name, data)
+            provenance.append(f"{side.lang}/{name}  {side.package} {version}  /{side.folder}/{name}  "
+                              f"sha256 {hashlib.sha256(data).hexdigest()}")
+        for stale in out.glob("*.html"):  # only files this script wrote
+            if stale.name not in MANUALS:
+                stale.unlink()
+        print(f"{side.lang}: {len(MANUALS)} manual(s) in {out.relative_to(EVAL.parent)} ({written} written, "
+              f"{len(MANUALS) - written} unchanged) from {side.package} {version}")
+    write_atomic(OUT / "SOURCE.txt", ("\n".join(provenance) + "\n").encode("utf-8"))
+
+
+def squash(text: str) -> str:
+    """All whitespace removed, as the evaluator compares spans and passages."""
+    return "".join(text.split())
+
+
+def corpus_passages(folder: Path) -> tuple[int, list[str]]:
+    """(characters read, passages) of a corpus as citeqa reads and chunks it; passages squashed."""
+    from citeqa.chunk import chunk_document
+    from citeqa.corpus import load_corpus
+    from citeqa.ingest import load_document
+
+    chars, passages = 0, []
+    for entry in load_corpus(folder).entries:
+        doc, _ = load_document(entry)
+        chars += len(doc.text)
+        passages += [squash(chunk.text) for chunk in chunk_document(doc)]
+    return chars, passages
+
+
+def is_zh(span: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in span)
+
+
+def check(gold: Path) -> int:
+    """Every answerable question needs a span inside one passage of the English and of the Chinese corpus."""
+    corpora = {side.lang: corpus_passages(OUT / side.lang) for side in SIDES}
+    flat = {lang: "\n".join(passages) for lang, (_, passages) in corpora.items()}
+    items = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
+    failures = 0
+    for item in items:
+        spans = item["evidence"]
+        for span in spans:
+            if span != squash(span) or MARKUP & set(span):
+                failures += 1
+                print(f"FAIL {item['id']} span has whitespace or reader markup: {span}")
+        if not spans:
+            continue
+        for lang in flat:
+            hits = [s for s in spans if s in flat[lang]]
+            if lang == "zh":
+                hits = [s for s in hits if is_zh(s)]  # the Chinese corpus must answer in Chinese
+            if not hits:
+                failures += 1
+                print(f"FAIL {item['id']} no {'Chinese ' if lang == 'zh' else ''}span inside a {lang} passage: {spans}")
+        for span in spans:
+            if not any(span in text for text in flat.values()):
+                print(f"warn {item['id']} span found in no passage: {span}")
+    langs = {lang: sum(1 for i in items if i["lang"] == lang) for lang in ("en", "zh")}
+    kinds = {k: sum(1 for i in items if i["kind"] == k) for k in sorted({i["kind"] for i in items})}
+    print(f"{len(items)} questions ({langs}; {kinds}), {sum(1 for i in items if i['evidence'])} answerable, "
+          f"{failures} failures")
+    for lang, (chars, passages) in corpora.items():
+        print(f"{lang}: {chars} characters, {len(passages)} passages")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="check the gold spans against both corpora")
+    parser.add_argument("--gold", type=Path, default=GOLD)
+    args = parser.parse_args(argv)
+    if args.check:
+        return check(args.gold)
+    build()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
