@@ -44,7 +44,7 @@ def workspace(tmp_path, built_index):
 
 def test_add_url_links_reference_and_indexes_only_the_new_source(site, workspace):
     corpus, index = workspace
-    result = CliRunner().invoke(app, ["add", f"{site}/nsi.html", "--cites", "29", "--corpus", str(corpus), "--index", str(index)])
+    result = CliRunner().invoke(app, ["add", f"{site}/nsi.html", "--cites", "29", "--allow-private", "--corpus", str(corpus), "--index", str(index)])
     assert result.exit_code == 0, result.output
     assert "reused" in result.output
     saved = list((corpus / "sources").glob("*.html"))
@@ -76,5 +76,5 @@ def test_add_refuses_bad_sources_clearly(workspace, tmp_path, site):
     (tmp_path / "x.docx").write_bytes(b"PK\x03\x04")
     bad_type = runner.invoke(app, ["add", str(tmp_path / "x.docx"), "--corpus", str(corpus), "--index", str(index)])
     assert bad_type.exit_code != 0 and "unsupported file type" in bad_type.output
-    missing = runner.invoke(app, ["add", f"{site}/nope.html", "--corpus", str(corpus), "--index", str(index)])
+    missing = runner.invoke(app, ["add", f"{site}/nope.html", "--allow-private", "--corpus", str(corpus), "--index", str(index)])
     assert missing.exit_code != 0 and "could not fetch" in missing.output

@@ -6,7 +6,7 @@ Every command takes --corpus and --index (defaults: ./corpus and ./index).
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .build import BuildError, BuildReport, build_index
-from .corpus import SUPPORTED, CorpusError, add_manifest_entry, slug
+from .corpus import SUPPORTED, CorpusError, slug
 from .embed import DEFAULT_ENCODER
 from .store import IndexError_, load_index, read_manifest
 
@@ -60,12 +60,24 @@ MilvusOpt = typer.Option(None, "--milvus-uri", envvar="CITEQA_MILVUS_URI", help=
 
 
 def run_build(corpus: Path, index: Path, encoder: str, force: bool = False, store: str = "faiss", milvus_uri: str | None = None) -> BuildReport:
+    """One build at a time per index: a second waits for the lock and says who holds it."""
+    from .corpus import load_corpus
+    from .lock import build_lock
+    from .store import check_index_dir, remove_leftovers
+
+    allowed = [Path(milvus_uri).name] if milvus_uri and milvus_uri.endswith(".db") else []
     try:
-        report = build_index(corpus, index, encoder=encoder, progress=sys.stderr.isatty(), force=force, store=store, milvus_uri=milvus_uri)
-    except (BuildError, CorpusError) as exc:
+        check_index_dir(index, corpus, allowed)
+        with build_lock(index, on_wait=lambda msg: console.print(f"[yellow]waiting:[/] {msg}")):
+            check_index_dir(index, corpus, allowed)
+            remove_leftovers(index)
+            report = build_index(corpus, index, encoder=encoder, progress=sys.stderr.isatty(), force=force, store=store, milvus_uri=milvus_uri)
+            skipped = load_corpus(corpus).skipped
+    except (BuildError, CorpusError, IndexError_) as exc:
         _fail(str(exc))
     except ValueError as exc:  # an encoder that cannot be loaded
         _fail(str(exc))
+    report.errors += skipped
     print_build_report(report)
     return report
 
@@ -78,48 +90,65 @@ def build(
     force: bool = typer.Option(False, help="Rebuild even when nothing changed."),
     store: str = StoreOpt,
     milvus_uri: Optional[str] = MilvusOpt,
+    follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Index links that point outside the corpus folder (skipped by default)."),
 ) -> None:
     """Index every document under --corpus (only changed passages are re-embedded)."""
+    if follow_symlinks:
+        os.environ["CITEQA_FOLLOW_SYMLINKS"] = "1"
     run_build(corpus, index, encoder, force, store, milvus_uri)
 
 
 @app.command()
 def add(
     source: str = typer.Argument(..., help="A file (.pdf .html .txt .md) or an http(s) URL."),
-    cites: Optional[list[int]] = typer.Option(None, "--cites", help="Article reference number [n] this source backs (repeatable)."),
+    cites: Optional[list[int]] = typer.Option(None, "--cites", help="Article reference number \\[n] this source backs (repeatable)."),
     title: str = typer.Option("", help="Title to record (default: from the document)."),
+    url: Optional[str] = typer.Option(None, "--url", help="Web address to record for a file (a fetched page records its own)."),
+    allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private (intranet) addresses."),
     corpus: Path = CorpusOpt,
     index: Path = IndexOpt,
     encoder: str = typer.Option(DEFAULT_ENCODER, help="Encoder to (re)build with."),
 ) -> None:
-    """Copy a source into the corpus, record it in the manifest, link it to reference \\[n], and index it."""
-    target_dir = corpus / "sources"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    url = None
+    """Copy a source into the corpus (never over an existing file), record it in the manifest, link it to reference \\[n], and index it."""
+    from .add import add_source
+
+    if not corpus.is_dir():
+        _fail(f"corpus folder {corpus} does not exist. Create it or pass --corpus DIR.")
+    in_place, data, name = None, None, ""
     if source.startswith(("http://", "https://")):
         from .fetch import FetchError, fetch_url
 
         try:
-            name, data = fetch_url(source)
+            name, data = fetch_url(source, allow_private=allow_private)
         except FetchError as exc:
             _fail(str(exc))
         url = source
-        target = target_dir / name
-        target.write_bytes(data)
     else:
         src = Path(source)
         if not src.is_file():
             _fail(f"{src} is not a file. Give a path to a .pdf/.html/.txt/.md file or an http(s) URL.")
         if src.suffix.lower() not in SUPPORTED:
             _fail(f"{src.suffix or 'no suffix'}: unsupported file type; citeqa reads {', '.join(sorted(SUPPORTED))}")
-        target = target_dir / (slug(src.stem) + src.suffix.lower())
-        shutil.copyfile(src, target)
-    entry = {"id": slug(target.stem), "path": str(target.relative_to(corpus)), "kind": "source", "url": url, "cites": list(cites or []), "title": title}
-    add_manifest_entry(corpus, entry)
-    console.print(f"added {target} to {corpus}" + (f", linked to reference(s) {cites}" if cites else ""))
+        if src.resolve().is_relative_to(corpus.resolve()):
+            in_place = corpus / src.resolve().relative_to(corpus.resolve())
+        else:
+            name, data = slug(src.stem) + src.suffix.lower(), src.read_bytes()
+    try:
+        done = add_source(corpus, name, data, url=url, cites=list(cites or []), title=title, in_place=in_place)
+    except (CorpusError, OSError) as exc:
+        _fail(str(exc))
+    rel = done.path.relative_to(corpus)
+    what = {"added": f"added {rel} ({done.how})", "updated": f"updated the entry of {rel} ({done.how})",
+            "unchanged": f"{rel} is already in the corpus ({done.how}); nothing to record"}[done.action]
+    links = ""
+    if done.new_cites:
+        links = f", linked to reference(s) {done.new_cites}"
+    elif cites:
+        links = f"; reference(s) {sorted(set(cites))} were already linked"
+    console.print(what + links + (f" — it now backs {done.cites}" if done.cites and done.cites != done.new_cites else ""))
     report = run_build(corpus, index, encoder)
-    if any(str(target.relative_to(corpus)) == p for p, _ in report.errors):
-        _fail(f"{target.name} could not be indexed (see above); it stays in the corpus folder until you remove it")
+    if any(str(rel) == p for p, _ in report.errors):
+        _fail(f"{done.path.name} could not be indexed (see above); it stays in the corpus folder until you remove it")
 
 
 @app.command()

@@ -1,10 +1,13 @@
 """Persisted index: FAISS vectors + chunk table + documents + manifest, swapped in atomically.
 
 Layout under the index folder:
+    .citeqa-index        marks the folder as citeqa's
     CURRENT              name of the live build folder (replaced atomically with os.replace)
-    build-<stamp>/       manifest.json, vectors.faiss, chunks.jsonl, documents.json, lexicon.json
+    build-<stamp>/       .citeqa-build marker, manifest.json, vectors.faiss, chunks.jsonl, documents.json, …
 A build writes a new folder, checksums every file into its manifest, then flips CURRENT.
 A build killed at any point leaves CURRENT pointing at the previous, complete build.
+citeqa writes only into an empty folder or one it created, and deletes only folders that carry
+its marker: a folder holding anything else is refused with the list of what it holds.
 Loading verifies the checksums and that the index matches the encoder and chunker asked
 for, and refuses with the command that rebuilds it.
 """
@@ -19,15 +22,21 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import faiss
 import numpy as np
 
+from .lock import build_lock
 from .models import Chunk, Document
 
 FORMAT_VERSION = 1
 HNSW_THRESHOLD = 50_000  # below this, exact search is fast enough (~5 ms per query at 384-d)
+INDEX_MARKER = ".citeqa-index"
+BUILD_MARKER = ".citeqa-build"
+INDEX_FILES = {"manifest.json", "vectors.faiss", "embeddings.npy", "chunks.jsonl", "documents.json", "extras.json"}
+DESCRIPTIVE = {"README", "README.md", "README.txt", ".gitignore", ".gitkeep"}  # never written or deleted
+KEEP_PREVIOUS = 1  # builds kept besides the live one, so a reader that just read CURRENT still finds its folder
 
 
 class IndexError_(RuntimeError):
@@ -99,7 +108,80 @@ def _pointer(index_dir: Path) -> tuple[Path | None, str]:
 
 
 def current_build(index_dir: Path) -> Path | None:
+    """The live build folder (readers load files that a build wrote through `extra_files` from here)."""
     return _pointer(index_dir)[0]
+
+
+def _is_ours(p: Path) -> bool:
+    """A build folder citeqa wrote: it carries the marker, or (written before markers) holds only index files."""
+    if not p.is_dir() or p.is_symlink() or not p.name.startswith(("build-", ".tmp-")):
+        return False
+    if (p / BUILD_MARKER).is_file():
+        return True
+    names = {c.name for c in p.iterdir()}
+    if not names or not names <= INDEX_FILES or any(c.is_dir() for c in p.iterdir()):
+        return False
+    if p.name.startswith(".tmp-"):
+        return True
+    try:
+        return "build_key" in json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
+def foreign_items(index_dir: Path, allowed: Iterable[str] = ()) -> list[str]:
+    """Names in the index folder that citeqa did not create (and so must never touch)."""
+    index_dir = Path(index_dir)
+    if not index_dir.is_dir():
+        return []
+    allowed = set(allowed)
+    found = []
+    for p in sorted(index_dir.iterdir()):
+        n = p.name
+        if n in ("CURRENT", ".CURRENT.tmp") or n.startswith(".citeqa-") or n in DESCRIPTIVE or _is_ours(p):
+            continue
+        if any(n == a or (n.startswith(".") and a in n) for a in allowed):  # e.g. a Milvus Lite file and its lock
+            continue
+        found.append(n + ("/" if p.is_dir() else ""))
+    return found
+
+
+def check_index_dir(index_dir: Path, corpus_dir: Path | str | None = None, allowed: Iterable[str] = ()) -> None:
+    """Refuse an index folder that is (inside) the corpus or holds files citeqa did not create."""
+    index_dir = Path(index_dir)
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexError_(f"--index {index_dir} is a file, not a folder; pass a new or empty folder, e.g. --index index")
+    if corpus_dir:
+        i, c = index_dir.resolve(), Path(corpus_dir).resolve()
+        if i == c or c in i.parents or i in c.parents:
+            where = "is" if i == c else "is inside" if c in i.parents else "contains"
+            raise IndexError_(
+                f"index folder {index_dir} {where} the corpus folder {corpus_dir}: the index would be read as documents "
+                f"and documents could be overwritten. Pass an index folder outside the corpus, e.g. --index index"
+            )
+    foreign = foreign_items(index_dir, allowed)
+    if foreign:
+        shown = ", ".join(foreign[:8]) + (f" and {len(foreign) - 8} more" if len(foreign) > 8 else "")
+        raise IndexError_(
+            f"index folder {index_dir} holds files citeqa did not create ({shown}); citeqa builds only into an empty "
+            f"folder or one it created. Pass another folder with --index (e.g. --index index), or move those files away."
+        )
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under the build folder by relative path (subfolders too)."""
+    return {
+        p.relative_to(folder).as_posix(): sha256_file(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name not in ("manifest.json", BUILD_MARKER)
+    }
+
+
+def _fsync_tree(folder: Path) -> None:
+    for p in folder.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
 
 
 def write_index(
@@ -109,42 +191,67 @@ def write_index(
     chunks: list[Chunk],
     documents: list[Document],
     extras: dict[str, Any],
+    extra_files: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write a complete build folder, then make it live in one atomic rename."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    tmp = index_dir / f".tmp-{stamp}"
-    final = index_dir / f"build-{stamp}"
-    tmp.mkdir()
-    kind = choose_store_kind(len(vectors))
-    faiss.write_index(make_faiss_index(vectors, kind), str(tmp / "vectors.faiss"))
-    np.save(tmp / "embeddings.npy", vectors)
-    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
-        for c in chunks:
-            f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
-    docs = [{k: v for k, v in d.__dict__.items() if k != "tables"} for d in documents]
-    (tmp / "documents.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
-    (tmp / "extras.json").write_text(json.dumps(extras, ensure_ascii=False), encoding="utf-8")
-    manifest = dict(manifest, format_version=FORMAT_VERSION, store=kind, count=len(chunks), dim=int(vectors.shape[1]) if len(vectors) else 0)
-    manifest["files"] = {p.name: sha256_file(p) for p in sorted(tmp.iterdir())}
-    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    for p in tmp.iterdir():
-        with open(p, "rb") as f:
+    """Write a complete build folder, then make it live in one atomic rename.
+
+    `extra_files(folder)` may add files (subfolders too) to the build before it is checksummed.
+    """
+    index_dir = Path(index_dir)
+    allowed = _store_files(manifest)
+    check_index_dir(index_dir, manifest.get("corpus"), allowed)
+    with build_lock(index_dir):
+        check_index_dir(index_dir, manifest.get("corpus"), allowed)
+        (index_dir / INDEX_MARKER).write_text("citeqa index folder: citeqa creates and deletes only build folders marked .citeqa-build\n", encoding="utf-8")
+        remove_leftovers(index_dir)
+        stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        tmp = index_dir / f".tmp-{stamp}"
+        final = index_dir / f"build-{stamp}"
+        tmp.mkdir()
+        (tmp / BUILD_MARKER).write_text(f"written by citeqa (pid {os.getpid()})\n", encoding="utf-8")
+        kind = choose_store_kind(len(vectors))
+        faiss.write_index(make_faiss_index(vectors, kind), str(tmp / "vectors.faiss"))
+        np.save(tmp / "embeddings.npy", vectors)
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+            for c in chunks:
+                f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+        docs = [{k: v for k, v in d.__dict__.items() if k != "tables"} for d in documents]
+        (tmp / "documents.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
+        (tmp / "extras.json").write_text(json.dumps(extras, ensure_ascii=False), encoding="utf-8")
+        if extra_files is not None:
+            extra_files(tmp)
+        manifest = dict(manifest, format_version=FORMAT_VERSION, store=kind, count=len(chunks), dim=int(vectors.shape[1]) if len(vectors) else 0)
+        manifest["files"] = _checksums(tmp)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        _fsync_tree(tmp)
+        previous = current_build(index_dir)
+        os.replace(tmp, final)
+        pointer_tmp = index_dir / ".CURRENT.tmp"
+        pointer_tmp.write_text(f"{final.name}\n{sha256_file(final / 'manifest.json')}\n", encoding="utf-8")
+        with open(pointer_tmp, "rb") as f:
             os.fsync(f.fileno())
-    os.replace(tmp, final)
-    pointer_tmp = index_dir / ".CURRENT.tmp"
-    pointer_tmp.write_text(f"{final.name}\n{sha256_file(final / 'manifest.json')}\n", encoding="utf-8")
-    with open(pointer_tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(pointer_tmp, index_dir / "CURRENT")
-    _remove_stale(index_dir, keep=final.name)
+        os.replace(pointer_tmp, index_dir / "CURRENT")
+        _remove_stale(index_dir, keep={final.name} | ({previous.name} if previous and KEEP_PREVIOUS else set()))
     return final
 
 
-def _remove_stale(index_dir: Path, keep: str) -> None:
-    """Delete older builds and temp folders of builds that died (never the live one)."""
+def _store_files(manifest: dict[str, Any]) -> set[str]:
+    """Names in the index folder owned by the vector store (a Milvus Lite file may live there)."""
+    uri = str((manifest.get("vector_store") or {}).get("uri", ""))
+    return {Path(uri).name} if uri.endswith(".db") else set()
+
+
+def remove_leftovers(index_dir: Path) -> None:
+    """Delete temp folders of builds that died (call with the build lock held)."""
+    for p in Path(index_dir).iterdir():
+        if p.name.startswith(".tmp-") and _is_ours(p):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _remove_stale(index_dir: Path, keep: set[str]) -> None:
+    """Delete older builds and temp folders of builds that died: only folders citeqa marked, never `keep`."""
     for p in index_dir.iterdir():
-        if p.is_dir() and p.name != keep and (p.name.startswith("build-") or p.name.startswith(".tmp-")):
+        if p.name not in keep and _is_ours(p):
             shutil.rmtree(p, ignore_errors=True)
 
 
@@ -159,8 +266,22 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
 
 
 def load_index(index_dir: Path, encoder: str | None = None, chunker: str | None = None, verify: bool = True) -> IndexData:
-    """Load the live build; refuse a corrupt one or one built with another encoder/chunker."""
+    """Load the live build; refuse a corrupt one or one built with another encoder/chunker.
+
+    A build that finishes while we read (CURRENT moved) is not corruption: read the new one.
+    """
     index_dir = Path(index_dir)
+    for attempt in range(3):
+        pointer = _pointer(index_dir)
+        try:
+            return _load_build(index_dir, encoder, chunker, verify)
+        except IndexError_:
+            if attempt == 2 or _pointer(index_dir) == pointer:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _load_build(index_dir: Path, encoder: str | None, chunker: str | None, verify: bool) -> IndexData:
     build, digest = _pointer(index_dir)
     if build is None:
         raise IndexError_(f"no index in {index_dir}: build one with: citeqa build --index {index_dir}")
@@ -168,7 +289,11 @@ def load_index(index_dir: Path, encoder: str | None = None, chunker: str | None 
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:  # ValueError covers bad UTF-8 and bad JSON
         raise IndexError_(f"index manifest in {build} is unreadable ({exc.__class__.__name__}); {rebuild_hint(index_dir)}") from exc
-    if digest and sha256_file(build / "manifest.json") != digest:
+    try:
+        manifest_ok = not digest or sha256_file(build / "manifest.json") == digest
+    except OSError:
+        manifest_ok = False
+    if not manifest_ok:
         raise IndexError_(f"index manifest in {build} is corrupt (checksum mismatch); {rebuild_hint(index_dir)}")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexError_(f"index in {build} has format {manifest.get('format_version')}, this citeqa reads {FORMAT_VERSION}; {rebuild_hint(index_dir)}")
@@ -182,7 +307,11 @@ def load_index(index_dir: Path, encoder: str | None = None, chunker: str | None 
     if verify:
         for name, digest in manifest.get("files", {}).items():
             path = build / name
-            if not path.exists() or sha256_file(path) != digest:
+            try:
+                ok = sha256_file(path) == digest
+            except OSError:
+                ok = False
+            if not ok:
                 raise IndexError_(f"index file {path} is missing or corrupt (checksum mismatch); {rebuild_hint(index_dir)}")
     try:
         chunks = [Chunk.from_dict(json.loads(line)) for line in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
