@@ -118,41 +118,35 @@ def build() -> None:
     write_atomic(OUT / "SOURCE.txt", ("\n".join(provenance) + "\n").encode("utf-8"))
 
 
-def corpus_texts(folder: Path) -> dict[str, str]:
-    """Each document's text as citeqa reads it, all whitespace removed."""
+def corpus_passages(folder: Path) -> list[str]:
+    """Each passage as citeqa reads and chunks it, all whitespace removed (relevance is per passage)."""
+    from citeqa.chunk import chunk_document
     from citeqa.corpus import load_corpus
     from citeqa.ingest import load_document
 
-    texts = {}
+    passages = []
     for entry in load_corpus(folder).entries:
         doc, _ = load_document(entry)
-        texts[entry.path.name] = "".join(doc.text.split())
-    return texts
-
-
-def is_zh(span: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in span)
+        passages += ["".join(chunk.text.split()) for chunk in chunk_document(doc)]
+    return passages
 
 
 def check(gold: Path) -> int:
-    """Every answerable question needs a span found in the English and one in the Chinese corpus."""
-    corpora = {side.lang: corpus_texts(OUT / side.lang) for side in SIDES}
+    """Every answerable question needs a span inside one English and one Chinese passage."""
+    corpora = {side.lang: corpus_passages(OUT / side.lang) for side in SIDES}
     items = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
     failures = 0
     for item in items:
-        if not item["evidence"]:
-            continue
-        for lang, texts in corpora.items():
-            hits = [s for s in item["evidence"] if any(s in t for t in texts.values())]
-            if not hits:
+        for lang, passages in corpora.items():
+            if item["evidence"] and not any(s in p for s in item["evidence"] for p in passages):
                 failures += 1
-                print(f"FAIL {item['id']} no span found in {lang}: {item['evidence']}")
+                print(f"FAIL {item['id']} no span inside a {lang} passage: {item['evidence']}")
         for span in item["evidence"]:
-            if not any(span in t for texts in corpora.values() for t in texts.values()):
-                print(f"warn {item['id']} span found nowhere: {span}")
+            if not any(span in p for passages in corpora.values() for p in passages):
+                print(f"warn {item['id']} span found in no passage: {span}")
     answerable = sum(1 for i in items if i["evidence"])
-    print(f"{len(items)} questions, {answerable} answerable, {failures} failures "
-          f"(en {sum(len(t) for t in corpora['en'].values())} chars, zh {sum(len(t) for t in corpora['zh'].values())} chars)")
+    sizes = ", ".join(f"{lang} {len(p)} passages" for lang, p in corpora.items())
+    print(f"{len(items)} questions, {answerable} answerable, {failures} failures ({sizes})")
     return 1 if failures else 0
 
 
