@@ -118,7 +118,19 @@ _ROLES = [("fund", re.compile(rf"(?:资金|经费)由{_SLOT_CN}(?:提供|承担|
           ("lead", re.compile(rf"\b(?:led|headed|run) by\s+{_SLOT_EN}", _I)),
           ("fund", re.compile(rf"{_CAP}\s+(?:funds|finances|provides (?:the )?funding)\b")),
           ("chair", re.compile(rf"{_CAP}\s+chairs\b")),
-          ("lead", re.compile(rf"{_CAP}\s+(?:leads|heads|is responsible for)\b"))]
+          ("lead", re.compile(rf"{_CAP}\s+(?:leads|heads|is responsible for)\b")),
+          ("chair", re.compile(rf"(?:^|(?<=[{_CLAUSE_END}、]))(?P<x>[^{_CLAUSE_END}、由]{{2,12}}?)(?:担任|任)主席")),
+          ("appoint", re.compile(rf"由{_SLOT_CN}(?:指派|任命|委派|选派)")),
+          ("appoint", re.compile(rf"从{_SLOT_CN}中(?:选择|挑选|遴选)?(?:任命|选拔|产生)")),
+          ("report", re.compile(rf"向{_SLOT_CN}(?:报告|汇报|负责)")),
+          ("belong", re.compile(rf"(?:隶属于|归属于|从属于)(?P<x>[^{_CLAUSE_END}]{{2,24}}?)(?=[，,。；;：:的]|$)")),
+          ("chair", re.compile(rf"{_CAP}\s+(?:is|serves as|acts as) (?:the )?chair\b")),
+          ("chair", re.compile(rf"\bchair(?:ed)? is\s+{_SLOT_EN}", _I)),
+          ("appoint", re.compile(rf"\b(?:appointed|nominated|designated|named|chosen|selected) (?:by|from(?: among)?)\s+{_SLOT_EN}", _I)),
+          ("appoint", re.compile(rf"{_CAP}\s+(?:appoints|nominates|designates)\b")),
+          ("report", re.compile(rf"\breports?(?: [a-z]+){{0,3}} to\s+{_SLOT_EN}", _I)),
+          ("belong", re.compile(rf"\b(?:belongs? to|is part of|(?:sits|operates) under|is subordinate to|reports? directly to)\s+{_SLOT_EN}", _I))]
+_ALIAS_SHARE = 0.6  # an alias names the actor only when it covers this much of the slot ("日本首相" is not Japan)
 # (relative, absolute) slack; counts and years must be exact
 _TOLERANCE = {"money": (0.05, 0.0), "percent": (0.0, 2.0), "frequency": (0.01, 0.0), "duration": (0.01, 0.0)}
 
@@ -287,6 +299,8 @@ def _actors(norm: str, pos: list[int], lex: _Lexicon) -> list[Fact]:
         for m in rx.finditer(norm):
             base, slot = m.start("x"), m["x"]
             hit = lex.actor_rx.search(slot)
+            bare = re.sub(r"^\s*(?:[Tt]he\s+)", "", slot).strip()
+            hit = hit if hit and len(hit[0]) >= _ALIAS_SHARE * len(bare) else None
             cap = re.match(r"\s*(?:[Tt]he\s+)?" + _CAP, slot)
             if hit:
                 name, (s, e) = lex.actors[hit[0].lower()], hit.span()
