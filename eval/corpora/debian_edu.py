@@ -165,7 +165,8 @@ def check(gold: Path) -> int:
         for lang, (_, passages) in corpora.items():
             if not any(found(s, passages, lang) for s in spans):
                 failures += 1
-                print(f"FAIL {item['id']} no {'Chinese ' if lang == 'zh' else ''}span inside a {lang} passage: {spans}")
+                where = "a Chinese span or a span in a Chinese passage" if lang == "zh" else "a span inside a passage"
+                print(f"FAIL {item['id']} no {where} of the {lang} corpus: {spans}")
         for span in spans:
             if not any(span in text for _, passages in corpora.values() for text, _ in passages):
                 print(f"warn {item['id']} span found in no passage: {span}")
