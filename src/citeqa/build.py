@@ -21,6 +21,7 @@ from .embed import DEFAULT_ENCODER, Encoder, get_encoder
 from .facets import Facets
 from .ingest import IngestError, load_document
 from .models import Chunk, Document
+from .passage import passage_text
 from .store import IndexError_, load_index, read_manifest, write_index
 
 
@@ -42,17 +43,6 @@ class BuildReport:
 
 class BuildError(RuntimeError):
     """Nothing could be indexed; the message lists why."""
-
-
-def passage_text(chunk: Chunk) -> str:
-    """What is embedded and lexically indexed: the passage with its nearest section title.
-
-    The title carries the topic ("加强预算分配统筹") that a sentence deep in the section
-    leaves implicit; table cells already name their row and column.
-    """
-    if chunk.kind == "table" or not chunk.section:
-        return chunk.text
-    return f"{chunk.section[-1]}\n{chunk.text}"
 
 
 def _text_hash(text: str) -> str:
@@ -144,6 +134,7 @@ def build_index(
     from .lexicon import Lexicon
 
     lexicon = Lexicon.build([d.text for d in documents])
+    search_files = _search_writer(chunks, texts, vectors, lexicon, store == "milvus")
     manifest = {
         "encoder": enc.name,
         "chunker": chunk_config.signature(),
@@ -165,11 +156,42 @@ def build_index(
     }
     if store == "milvus":
         manifest["vector_store"] = _fill_milvus(milvus_uri, f"citeqa_{key[:16]}", vectors, chunks)
-    report.index_path = write_index(index_dir, manifest, vectors, chunks, documents, extras)
+    report.index_path = write_index(index_dir, manifest, vectors, chunks, documents, extras, extra_files=search_files)
     if store == "milvus":
         _drop_other_collections(milvus_uri, keep=manifest["vector_store"]["collection"])
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, lexicon, remote: bool):
+    """The search side's files, written into the build folder before it is checksummed.
+
+    BM25 indexes (zh words; English words plus the English glosses of Chinese passages, and
+    without them for the ablation), the dense channel's calibration sample, and the FAISS
+    store (unless the vectors live in Milvus): nothing is re-derived when the index loads.
+    """
+    from .dense import Calibration
+    from .lexical import LexicalIndex
+    from .searcher import SEARCH_DIR
+    from .text import en_tokens, zh_tokens
+    from .vectorstore import FaissStore, StoredVector
+
+    def write(folder: Path) -> None:
+        out = folder / SEARCH_DIR
+        out.mkdir()
+        en_plain = [en_tokens(t) for t in texts]
+        glossed = [toks + (en_tokens(" ".join(lexicon.english_gloss(t))) if c.lang != "en" else []) for c, t, toks in zip(chunks, texts, en_plain)]
+        LexicalIndex.build([zh_tokens(t) for t in texts]).save(out / "lexical-zh")
+        LexicalIndex.build(glossed).save(out / "lexical-en")
+        LexicalIndex.build(en_plain).save(out / "lexical-en-plain")
+        Calibration.fit(vectors, [c.lang for c in chunks]).save(out)
+        if not remote:
+            store = FaissStore(dim=vectors.shape[1])
+            if len(vectors):
+                store.add(vectors, [StoredVector.from_chunk(i, c) for i, c in enumerate(chunks)])
+            store.save(out / "dense")
+
+    return write
 
 
 def _fill_milvus(uri: str, collection: str, vectors: np.ndarray, chunks: list[Chunk]) -> dict:

@@ -36,6 +36,8 @@ class GoldItem:
     measure: str
     kind: str
     note: str = ""
+    evidence_lang: str = ""  # "zh", "en" or "both": the language(s) of the evidence, when stated
+    target_lang: str = ""  # for sets run on one language's corpus only (parallel sets)
 
     @property
     def answerable(self) -> bool:
@@ -77,7 +79,8 @@ def load_gold(path: str | Path) -> list[GoldItem]:
                 raise fail(f"duplicate id '{obj['id']}' (first on line {first_line[obj['id']]})")
             first_line[obj["id"]] = n
             items.append(GoldItem(**{k: obj[k] for k in _REQUIRED if k != "evidence"},
-                                  evidence=tuple(obj["evidence"]), note=obj.get("note", "")))
+                                  evidence=tuple(obj["evidence"]), note=obj.get("note", ""),
+                                  evidence_lang=str(obj.get("evidence_lang", "")), target_lang=str(obj.get("target_lang", ""))))
     return items
 
 

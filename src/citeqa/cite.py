@@ -1,0 +1,75 @@
+"""Citation and highlight: turn a ranked passage into a Hit a reviewer can check.
+
+The highlight is the sentence sharing the most (weighted) question terms; `[n]` markers are
+resolved against the bibliography; the source locator (when the reader recorded one) says
+where the passage sits in the user's own file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .chunk import SENTENCE_END
+from .models import Chunk, Citation, Document, Hit, Reference
+from .query import Query
+from .text import en_tokens, zh_tokens
+
+
+class Citer:
+    def __init__(self, documents: dict[str, Document], bibliography: dict[int, Reference]) -> None:
+        self.documents = documents
+        self.bibliography = bibliography
+        self.titles = {d.doc_id: d.title for d in documents.values()}
+        try:
+            from .locate import source_locator  # records where a passage sits in the user's file
+        except ImportError:
+            source_locator = None
+        self._locate = source_locator
+
+    def cite(self, n: int) -> Citation:
+        ref = self.bibliography.get(n)
+        if ref is None:
+            return Citation(n=n, reference=None)
+        return Citation(n=n, reference=ref.text, url=ref.url, source_doc=ref.source_doc)
+
+    def source(self, chunk: Chunk) -> dict[str, Any] | None:
+        doc = self.documents.get(chunk.doc_id)
+        if self._locate is None or doc is None:
+            return None
+        try:
+            return self._locate(chunk, doc)
+        except Exception:  # a locator is a convenience: never lose the hit over it
+            return None
+
+    def hit(self, q: Query, chunk: Chunk, score: float, rank: int) -> Hit:
+        hit = Hit(
+            chunk=chunk,
+            score=score,
+            title=self.titles.get(chunk.doc_id, chunk.doc_id),
+            highlight=highlight(q, chunk.text),
+            citations=[self.cite(n) for n in chunk.citations],
+            rank=rank,
+        )
+        if hasattr(hit, "source"):
+            hit.source = self.source(chunk)
+        return hit
+
+
+def highlight(q: Query, text: str) -> tuple[int, int]:
+    """Span of the sentence that shares the most (weighted) query terms with the question."""
+    weights: dict[str, float] = {}
+    for t, wt in q.zh_terms + q.en_terms:
+        weights[t] = max(weights.get(t, 0.0), wt)
+    best, best_score, start = (0, len(text)), -1.0, 0
+    bounds = [m.end() for m in SENTENCE_END.finditer(text)] + [len(text)]
+    for end in bounds:
+        if end <= start:
+            continue
+        sentence = text[start:end]
+        toks = set(zh_tokens(sentence)) | set(en_tokens(sentence))
+        score = sum(weights.get(t, 0.0) * (1 + 0.2 * len(t)) for t in toks)
+        if score > best_score and sentence.strip():
+            lead = len(sentence) - len(sentence.lstrip())
+            best, best_score = (start + lead, end - (len(sentence) - len(sentence.rstrip()))), score
+        start = end
+    return best

@@ -1,0 +1,113 @@
+"""Dense channel: the encoder's cosine, calibrated per passage language, through a VectorStore.
+
+Raw cosines mean different things for different encoders (multilingual-e5 puts unrelated
+pairs near 0.8, MiniLM near 0.1) and for different languages (a multilingual encoder scores
+same-language pairs higher). So each score is turned into a z-score against a background
+sample of the corpus's own passages *of the same language*, drawn at build time and saved
+with the index: z = (cos − mean) / std of the question's cosines with that sample. A z of 0
+is "as close as a random passage of this language", whatever the encoder and language.
+
+Candidates come from the store one language at a time, so a passage in the language the
+encoder disfavours still reaches the fusion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .lexical import ChannelResult
+
+SAMPLE_PER_LANG = 256
+CALIBRATION_FILE = "calibration.npz"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Background passage vectors per language, drawn from the corpus at build time."""
+
+    samples: dict[str, np.ndarray]  # lang -> (m, dim) vectors
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, langs: list[str], seed: int = 0) -> "Calibration":
+        rng = np.random.default_rng(seed)
+        by_lang: dict[str, list[int]] = {}
+        for i, lang in enumerate(langs):
+            by_lang.setdefault(lang, []).append(i)
+        samples = {}
+        for lang, rows in by_lang.items():
+            pick = rng.choice(rows, size=min(SAMPLE_PER_LANG, len(rows)), replace=False)
+            samples[lang] = np.asarray(vectors[np.sort(pick)], dtype=np.float32)
+        return cls(samples)
+
+    def save(self, folder: Path) -> None:
+        np.savez(Path(folder) / CALIBRATION_FILE, **{f"lang_{k}": v for k, v in self.samples.items()})
+
+    @classmethod
+    def load(cls, folder: Path) -> "Calibration":
+        with np.load(Path(folder) / CALIBRATION_FILE) as z:
+            return cls({k.removeprefix("lang_"): z[k] for k in z.files})
+
+    def describe(self) -> dict[str, Any]:
+        """Passage-to-passage cosine spread per language: what 'unrelated' looks like for this encoder."""
+        out = {}
+        for lang, v in self.samples.items():
+            sims = v @ v.T
+            off = sims[~np.eye(len(v), dtype=bool)] if len(v) > 1 else sims.ravel()
+            out[lang] = {"n": len(v), "mean": round(float(off.mean()), 4), "std": round(float(off.std()), 4)}
+        return out
+
+    def stats(self, qvec: np.ndarray) -> dict[str, tuple[float, float]]:
+        """(mean, std) of the question's cosine with each language's background sample."""
+        out = {}
+        for lang, v in self.samples.items():
+            sims = v @ qvec
+            out[lang] = (float(sims.mean()), max(float(sims.std()), 1e-4))
+        return out
+
+
+class DenseChannel:
+    """Top candidates per language from a VectorStore, scored as calibrated z-scores."""
+
+    def __init__(self, store: Any, calibration: Calibration, langs: np.ndarray, vectors: np.ndarray | None) -> None:
+        self.store = store  # VectorStore: FaissStore in this process, or MilvusStore
+        self.calibration = calibration
+        self.langs = langs  # lang of every row (object array)
+        self.vectors = vectors  # local vectors (memory-mapped) for exact scores of other channels' candidates
+
+    def z(self, qvec: np.ndarray, rows: np.ndarray, cos: np.ndarray) -> np.ndarray:
+        stats = self.calibration.stats(qvec)
+        out = np.zeros(len(rows), np.float32)
+        for lang, (mean, std) in stats.items():
+            sel = self.langs[rows] == lang
+            out[sel] = (cos[sel] - mean) / std
+        return out
+
+    def search(self, qvec: np.ndarray, k: int, filters: dict[str, str] | None = None) -> ChannelResult:
+        """The k best passages of each language (within the filters), with their z-scores."""
+        rows, cos = [], []
+        wanted = filters.get("lang") if filters else None
+        for lang in self.calibration.samples:
+            if wanted and wanted != lang:
+                continue
+            found = self.store.search(qvec, k, {**(filters or {}), "lang": lang})
+            rows += [r for r, _ in found]
+            cos += [s for _, s in found]
+        rows_a, cos_a = np.array(rows, np.int64), np.array(cos, np.float32)
+        return ChannelResult(rows_a, self.z(qvec, rows_a, cos_a))
+
+    def score(self, qvec: np.ndarray, rows: np.ndarray, found: ChannelResult) -> np.ndarray:
+        """z-scores for any rows: exact from local vectors, else the store's, else the lowest found."""
+        if self.vectors is not None:
+            cos = np.asarray(self.vectors[np.sort(rows)] @ qvec, dtype=np.float32)
+            exact = np.empty(len(rows), np.float32)
+            exact[np.argsort(rows)] = cos
+            return self.z(qvec, rows, exact)
+        known = found.lookup(rows)
+        floor = float(found.scores.min()) if len(found.scores) else 0.0
+        missing = ~np.isin(rows, found.rows)
+        known[missing] = floor
+        return known

@@ -1,0 +1,115 @@
+"""Lexical channel: BM25 (bm25s) over one token stream per passage, saved with the build.
+
+Two indexes per build: `zh` (jieba words of the Chinese text) and `en` (stemmed English words
+plus, for Chinese passages, their English glosses from the corpus lexicon). A query is a list
+of weighted terms (a structured, Pirkola-style query from the translation step); bm25s has no
+per-term weights, so the weighted sum is taken here straight from its term-major sparse score
+matrix: only the postings of the query's terms are touched, never every passage.
+
+Scores are divided by the query's attainable maximum (sum over terms of weight × the term's
+best score in the collection), so a channel's score reads as "share of the question's
+weighted terms matched, at full strength". That makes the zh and en channels comparable with
+each other and across questions, which the language-symmetric fusion needs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+EMPTY = "\u2400"  # stands in for a passage with no token in this channel (bm25s needs one)
+PARAMS = {"k1": 1.2, "b": 0.75}
+
+
+@dataclass(frozen=True)
+class ChannelResult:
+    """Scores of the passages a channel found, as rows of the chunk table (unordered)."""
+
+    rows: np.ndarray  # int64
+    scores: np.ndarray  # float32, comparable across channels (see module docstring)
+
+    @classmethod
+    def empty(cls) -> "ChannelResult":
+        return cls(np.empty(0, np.int64), np.empty(0, np.float32))
+
+    def top(self, k: int, mask: np.ndarray | None = None) -> "ChannelResult":
+        """The k best rows, restricted to `mask` (a boolean array over all rows) when given."""
+        rows, scores = self.rows, self.scores
+        if mask is not None and len(rows):
+            keep = mask[rows]
+            rows, scores = rows[keep], scores[keep]
+        if len(rows) > k:
+            part = np.argpartition(-scores, k - 1)[:k]
+            rows, scores = rows[part], scores[part]
+        return ChannelResult(rows, scores)
+
+    def lookup(self, rows: np.ndarray) -> np.ndarray:
+        """This channel's score for each of `rows` (0 where it found nothing)."""
+        out = np.zeros(len(rows), np.float32)
+        if not len(self.rows):
+            return out
+        order = np.argsort(self.rows)
+        sorted_rows = self.rows[order]
+        at = np.searchsorted(sorted_rows, rows)
+        at = np.clip(at, 0, len(sorted_rows) - 1)
+        hit = sorted_rows[at] == rows
+        out[hit] = self.scores[order[at[hit]]]
+        return out
+
+
+class LexicalIndex:
+    """A saved BM25 index read memory-mapped: load costs the vocabulary, not the postings."""
+
+    def __init__(self, model: bm25s.BM25, n: int) -> None:
+        self.model, self.n = model, n
+        self.vocab: dict[str, int] = model.vocab_dict
+        scores = model.scores
+        self._data, self._indices, self._indptr = scores["data"], scores["indices"], scores["indptr"]
+
+    @classmethod
+    def build(cls, tokens: list[list[str]]) -> "LexicalIndex":
+        model = bm25s.BM25(**PARAMS)
+        model.index([t or [EMPTY] for t in tokens], show_progress=False)
+        return cls(model, len(tokens))
+
+    def save(self, folder: Path) -> None:
+        self.model.save(str(folder), show_progress=False)
+        (Path(folder) / "citeqa.json").write_text(json.dumps({"passages": self.n}), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        n = json.loads((Path(folder) / "citeqa.json").read_text(encoding="utf-8"))["passages"]
+        model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        return cls(model, n)
+
+    def __contains__(self, term: str) -> bool:
+        return term in self.vocab
+
+    def search(self, terms: list[tuple[str, float]]) -> ChannelResult:
+        """Weighted BM25 of every passage that holds a query term, normalised to [0, 1]."""
+        merged: dict[int, float] = {}
+        for term, weight in terms:
+            tid = self.vocab.get(term)
+            if tid is not None and weight > 0:
+                merged[tid] = merged.get(tid, 0.0) + weight
+        if not merged:
+            return ChannelResult.empty()
+        rows, values, ceiling = [], [], 0.0
+        for tid, weight in merged.items():
+            lo, hi = int(self._indptr[tid]), int(self._indptr[tid + 1])
+            if hi <= lo:
+                continue
+            data = np.asarray(self._data[lo:hi], dtype=np.float32)
+            rows.append(np.asarray(self._indices[lo:hi], dtype=np.int64))
+            values.append(weight * data)
+            ceiling += weight * float(data.max())
+        if not rows:
+            return ChannelResult.empty()
+        all_rows, all_values = np.concatenate(rows), np.concatenate(values)
+        uniq, inverse = np.unique(all_rows, return_inverse=True)
+        summed = np.bincount(inverse, weights=all_values).astype(np.float32)
+        return ChannelResult(uniq, summed / ceiling if ceiling > 0 else summed)

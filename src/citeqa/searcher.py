@@ -1,0 +1,202 @@
+"""The searcher: composed from the parts it is handed, one question at a time.
+
+    understand (query.py) -> candidates from each channel (lexical.py, dense.py)
+    -> fusion over their union (fusion.py) -> cite (cite.py)
+
+Each channel returns its top `Weights.candidates` passages (per language for the dense one);
+fusion scores only their union, with every channel's score for every candidate, so the cost
+of a question follows k0, not the corpus. Filters are boolean masks and store filters, never
+Python loops over the passages.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .cite import Citer
+from .dense import Calibration, DenseChannel
+from .embed import Encoder, encoder_spec, get_encoder
+from .facets import Facets
+from .fusion import Features, Weights, fuse, support
+from .lexical import ChannelResult, LexicalIndex
+from .lexicon import Lexicon
+from .models import Reference, SearchResult
+from .query import Filters, Query, understand
+from .store import IndexData, IndexError_, load_index, read_manifest
+from .abstain import unsupported_terms
+
+SEARCH_DIR = "search"  # the build's sub-folder holding the lexical indexes, calibration and vectors
+
+
+class Searcher:
+    """Load an index once, then `search(question, k, filters)`.
+
+    >>> s = Searcher.load("index")                                  # doctest: +SKIP
+    >>> s.search("How often is the NNI evaluated?", k=3).hits[0].text  # doctest: +SKIP
+    """
+
+    def __init__(self, data: IndexData, encoder: Encoder, weights: Weights = Weights()) -> None:
+        self.data, self.encoder, self.weights = data, encoder, weights
+        self.chunks = data.chunks
+        folder = data.path / SEARCH_DIR
+        if not folder.is_dir():
+            raise IndexError_(f"index in {data.path} has no search files; rebuild it with: citeqa build --force")
+        if weights.use_gloss and weights.use_cedict:
+            self.lexicon = Lexicon.from_json(data.extras["lexicon"])
+        else:  # an ablation: mine the lexicon again with a component switched off
+            texts = [d.text for d in data.documents.values()]
+            self.lexicon = Lexicon.build(texts, use_gloss=weights.use_gloss, use_cedict=weights.use_cedict)
+        self.facets = Facets.from_manifest(data.extras.get("facets", {}))
+        self.citer = Citer(data.documents, {int(n): Reference(**r) for n, r in data.extras.get("bibliography", {}).items()})
+        self.columns = {f: np.array([getattr(c, f) for c in self.chunks], dtype=object) for f in ("lang", "mechanism", "measure", "doc_id")}
+        self.zh = LexicalIndex.load(folder / "lexical-zh")
+        self.en = LexicalIndex.load(folder / ("lexical-en" if weights.use_doc_expansion else "lexical-en-plain"))
+        self.dense = DenseChannel(self._open_store(folder), Calibration.load(folder), self.columns["lang"], self._vectors(folder))
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _open_store(self, folder: Path) -> Any:
+        spec = self.data.manifest.get("vector_store")
+        if spec and spec.get("backend") == "milvus":
+            from .vectorstore import MilvusStore
+
+            return MilvusStore(spec["uri"], collection=spec["collection"], dim=int(self.data.manifest.get("dim", 384)))
+        from .vectorstore import FaissStore
+
+        return FaissStore.load(folder / "dense")
+
+    @staticmethod
+    def _vectors(folder: Path) -> np.ndarray | None:
+        """Local vectors, memory-mapped (absent when the vectors live in Milvus)."""
+        path = folder / "dense" / "vectors.npy"
+        return np.load(path, mmap_mode="r") if path.exists() else None
+
+    @classmethod
+    def load(cls, index_dir: str | Path = "index", encoder: Encoder | None = None, weights: Weights = Weights()) -> "Searcher":
+        manifest = read_manifest(Path(index_dir))
+        if encoder is None:
+            if manifest is None:
+                load_index(Path(index_dir))  # raises the "no index, build one" error
+            encoder = get_encoder(encoder_spec(manifest["encoder"]))
+        return cls(load_index(Path(index_dir), encoder=encoder.name), encoder, weights)
+
+    def with_weights(self, **changes: Any) -> "Searcher":
+        """A searcher sharing this one's index and encoder, with other weights or switches (for ablations)."""
+        weights = replace(self.weights, **changes)
+        rebuilt = (weights.use_doc_expansion, weights.use_gloss, weights.use_cedict)
+        if rebuilt != (self.weights.use_doc_expansion, self.weights.use_gloss, self.weights.use_cedict):
+            return Searcher(self.data, self.encoder, weights)
+        clone = object.__new__(Searcher)
+        clone.__dict__.update(self.__dict__)
+        clone.weights = weights
+        return clone
+
+    # -- the search path -----------------------------------------------------------------
+
+    def understand(self, text: str) -> Query:
+        return understand(text, self.lexicon, self.facets, in_zh=self.zh.__contains__, use_gloss=self.weights.use_gloss)
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        if not filters or not filters.pushed():
+            return None
+        keep = np.ones(len(self.chunks), bool)
+        for field, value in filters.pushed().items():
+            keep &= self.columns[field] == value
+        return keep
+
+    def features(self, q: Query, filters: Filters | None = None) -> Features:
+        """Candidates from every channel and every channel's score for each of them."""
+        w, k0 = self.weights, self.weights.candidates
+        mask, pushed = self.mask(filters), (filters.pushed() if filters else None)
+        texts = [q.text] + ([q.translated] if q.translated and w.dense_translated else [])
+        qvecs = self.encoder.encode_queries(texts)
+        dense = [self.dense.search(v, k0, pushed) for v in qvecs]
+        lex_zh, lex_en = self.zh.search(q.zh_terms), self.en.search(q.en_terms)
+        parts = [d.rows for d in dense] + [lex_zh.top(k0, mask).rows, lex_en.top(k0, mask).rows]
+        rows = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+        if mask is not None:
+            rows = rows[mask[rows]]
+        scored = [self.dense.score(v, rows, d) for v, d in zip(qvecs, dense)]
+        return Features(
+            rows=rows,
+            lang=self.columns["lang"][rows],
+            dense=scored[0],
+            dense_translated=scored[1] if len(scored) > 1 else np.zeros(len(rows), np.float32),
+            lexical_zh=lex_zh.lookup(rows),
+            lexical_en=lex_en.lookup(rows),
+        )
+
+    def search(self, question: str, k: int = 5, filters: Filters | None = None) -> SearchResult:
+        """Ranked, cited passages for a question or claim (raises QueryError on an empty one)."""
+        started = time.perf_counter()
+        q = self.understand(question)
+        return self.rank(q, self.features(q, filters), k, started)
+
+    def rank(self, q: Query, f: Features, k: int = 5, started: float | None = None) -> SearchResult:
+        """Fuse candidate features into the result; split from `search` so weight sweeps reuse them."""
+        started = time.perf_counter() if started is None else started
+        boost = None
+        if q.mechanisms or q.measures:
+            boost = np.isin(self.columns["mechanism"][f.rows], q.mechanisms).astype(np.float32)
+            boost += np.isin(self.columns["measure"][f.rows], q.measures)
+        fused = fuse(f, self.weights, boost)
+        order = np.argsort(-fused, kind="stable")
+        ranked = [int(f.rows[i]) for i in order]
+        score_of = {int(f.rows[i]): float(fused[i]) for i in order[: max(4 * k, 50)]}
+        top = self.cover_entities(q, ranked, max(1, k))
+        confidence = float(fused[order[0]]) if len(order) else 0.0
+        unsupported = unsupported_terms(q, self.zh, self.en, self.lexicon)
+        level = "none" if unsupported else support(confidence, self.weights)
+        hits = [self.citer.hit(q, self.chunks[i], score_of.get(i, 0.0), rank) for rank, i in enumerate(top, start=1)]
+        return SearchResult(
+            query=q.text,
+            lang=q.lang,
+            hits=hits,
+            abstained=level == "none" or not hits,
+            confidence=confidence,
+            notices=q.notices,
+            understood={
+                "mechanisms": q.mechanisms,
+                "measures": q.measures,
+                "acronyms": q.expansions,
+                "translation": q.translated,
+                "not_in_corpus": unsupported,
+                "support": level if hits else "none",
+            },
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def cover_entities(self, q: Query, ranked: list[int], k: int) -> list[int]:
+        """Top k, making sure each mechanism a comparison question names has its own best passage.
+
+        "Which started earlier, A or B?" needs one passage about A and one about B; plain
+        ranking favours passages that merely name both. Each named facet value's best
+        passage is moved up to just after the overall best one (if it is not already in).
+        """
+        top = ranked[:k]
+        if len(q.mechanisms) < 2 or not self.weights.facet_boost:
+            return top
+        for mechanism in q.mechanisms:
+            if any(self.chunks[i].mechanism == mechanism for i in top[:2]):
+                continue
+            best = next((i for i in ranked if self.chunks[i].mechanism == mechanism), None)
+            if best is not None:
+                top = [i for i in top if i != best]
+                top.insert(1, best)
+        return top[:k]
+
+    def cite(self, n: int):
+        return self.citer.cite(n)
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return self.citer.titles
+
+    @property
+    def bibliography(self) -> dict[int, Reference]:
+        return self.citer.bibliography
