@@ -118,22 +118,23 @@ def build() -> None:
     write_atomic(OUT / "SOURCE.txt", ("\n".join(provenance) + "\n").encode("utf-8"))
 
 
-def corpus_passages(folder: Path) -> list[str]:
-    """Each passage as citeqa reads and chunks it, all whitespace removed (relevance is per passage)."""
+def read_corpus(folder: Path) -> tuple[list[str], list[str]]:
+    """(documents, passages) as citeqa reads and chunks them, all whitespace removed (relevance is per passage)."""
     from citeqa.chunk import chunk_document
     from citeqa.corpus import load_corpus
     from citeqa.ingest import load_document
 
-    passages = []
+    documents, passages = [], []
     for entry in load_corpus(folder).entries:
         doc, _ = load_document(entry)
+        documents.append("".join(doc.text.split()))
         passages += ["".join(chunk.text.split()) for chunk in chunk_document(doc)]
-    return passages
+    return documents, passages
 
 
 def check(gold: Path) -> int:
     """Every answerable question needs a span inside one English and one Chinese passage."""
-    corpora = {side.lang: corpus_passages(OUT / side.lang) for side in SIDES}
+    corpora = {side.lang: read_corpus(OUT / side.lang)[1] for side in SIDES}
     items = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
     failures = 0
     for item in items:
