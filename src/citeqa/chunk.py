@@ -13,10 +13,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from .clean import HEADING, MD_HEADING, is_cjk_text
+from .clean import HEADING, MD_HEADING, TEXT_HEADING, WIKI_HEADING, is_cjk_text
 from .models import Chunk, Document
 
-CHUNKER_VERSION = "structure-v1"
+CHUNKER_VERSION = "structure-v2"  # v2: headings per document type, passages continue across page breaks
 
 CITATION = re.compile(r"\[(\d{1,3}(?:\s*[-–,，]\s*\d{1,3})*)\]")
 TABLE_CELL = re.compile(r"^(表\s*\d+ · [^：\n]+ · [^：\n]+)：")
@@ -99,7 +99,18 @@ def _section_title(text: str) -> tuple[int, str] | None:
         return m.group(1).count(".") + 1, f"{m.group(1)} {m.group(2).strip()}"
     if m := MD_HEADING.match(text):
         return len(m.group(1)), m.group(2).strip()
+    if m := WIKI_HEADING.match(text):
+        return len(m.group(1)), m.group(2).strip()
+    if m := TEXT_HEADING.match(text):
+        return m.group(1).count(".") + 1, f"{m.group(1)} {m.group(2).strip()}"
     return None
+
+
+def _continues(prev: str, para: str) -> bool:
+    """A paragraph that goes on from the previous page: no sentence end before it, no heading."""
+    return bool(prev) and not prev.rstrip().endswith(tuple("。！？；.!?;:：")) and not _section_title(para) and (
+        para[:1].islower() or bool(re.match(r"[\u4e00-\u9fff，、）)]", para[:1])) or prev.rstrip().endswith("-")
+    )
 
 
 def _kind_of(text: str) -> str:
@@ -152,10 +163,19 @@ def chunk_document(doc: Document, config: ChunkConfig = ChunkConfig()) -> list[C
         pending.clear()
 
     prev_lang = ""
+    outline = sorted((int(o), int(lv), str(t)) for o, lv, t in doc.headings)
+    fenced = False
+    prev_para = ""
     for a, b in _paragraph_spans(text):
         para = text[a:b]
         lang, kind = detect_lang(para), _kind_of(para)
-        heading = _section_title(para)
+        code = fenced or para.startswith("```")
+        fenced ^= para.count("```") % 2 == 1
+        while outline and outline[0][0] < b:
+            _, level, title = outline.pop(0)
+            flush()
+            path = [p for p in path if p[0] < level] + [(level, title)]
+        heading = None if code else _section_title(para)
         if heading:
             flush()
             level, title = heading
@@ -179,7 +199,7 @@ def chunk_document(doc: Document, config: ChunkConfig = ChunkConfig()) -> list[C
         elif kind == "abstract" and para.startswith("摘"):
             flush()
             path = [(1, "摘要")]
-        elif doc.lang == "zh" and lang == "en" and prev_lang == "zh" and kind != "references":
+        elif doc.kind == "article" and doc.lang == "zh" and lang == "en" and prev_lang == "zh" and kind != "references":
             flush()
             path = [(1, "English title and abstract")]
         elif kind == "references" and not any(t == "参考文献" for _, t in path):
@@ -188,11 +208,20 @@ def chunk_document(doc: Document, config: ChunkConfig = ChunkConfig()) -> list[C
         elif path == [(1, "摘要")]:
             flush()
             path = [(1, "引言")]
+        elif pending and doc.page_at(a) != doc.page_at(pending[-1][0]) and _continues(prev_para, para):
+            # a sentence cut by a page break stays whole: the passage runs on to the next page
+            first = _sentences(text, a, b, config.max_chars)
+            if first and first[0][1] - pending[-1][0] <= config.max_chars:
+                pending[-1] = (pending[-1][0], first[0][1])
+                prev_para = para
+                pending.extend(first[1:])
+                continue
         elif pending and (kind != _kind_of(text[pending[-1][0] : pending[-1][1]]) or doc.page_at(a) != doc.page_at(pending[0][0])):
             flush()  # a passage keeps to one kind of text and one page, so its page citation is exact
         elif pending and pending[-1][1] - pending[0][0] >= config.min_chars:
             flush()  # a new paragraph starts a new passage unless the current one is still short
         prev_lang = lang
+        prev_para = para
         pending.extend(_sentences(text, a, b, config.max_chars))
     flush()
     return chunks

@@ -37,6 +37,9 @@ FURNITURE = [
 ]
 HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})[\u3000]+\s*(\S.{0,60})$")
 MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
+WIKI_HEADING = re.compile(r"^(={1,6})\s*([^=\s].{0,100}?)\s*\1$")  # == Title ==
+TEXT_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?[ \u3000]+([A-Z][^.!?。！？:;]{1,80})$")  # 1.2 Scope of work
+UNDERLINE = re.compile(r"^(={3,}|-{3,})$")
 LIST_START = re.compile(r"^([一二三四五六七八九十]+是|[①-⑳]|\[\d+\]\s)")
 CN_TERMINAL = "。！？；：”」』）)■"
 AUTHOR_LINE = re.compile(r"^[A-Z]{2,}\s+[A-Z][a-z]+(?:\s*,\s*[A-Z]{2,}\s+[A-Z][a-z]+)*$")
@@ -206,8 +209,24 @@ class _TableParser:
         return rows + ([self.note] if self.note else [])
 
 
-def _is_heading(line: str) -> bool:
-    return bool(HEADING.match(line) and _CJK_RE.search(line)) or bool(MD_HEADING.match(line))
+def _is_heading(line: str, standalone: bool = True) -> bool:
+    """Numbered Chinese and Markdown headings anywhere; plain-text forms only after a blank line."""
+    if (HEADING.match(line) and _CJK_RE.search(line)) or MD_HEADING.match(line):
+        return True
+    return standalone and bool(TEXT_HEADING.match(line) or WIKI_HEADING.match(line))
+
+
+def _underlined_headings(lines: list[str]) -> list[str]:
+    """`Title` over a `=====`/`-----` line becomes `# Title` / `## Title` (the underline is dropped)."""
+    out: list[str] = []
+    for line in lines:
+        prev = out[-1].strip() if out else ""
+        if UNDERLINE.match(line.strip()) and prev and len(prev) <= 100 and not prev.startswith(("#", "```", "|", "-")):
+            out[-1] = ("# " if "=" in line else "## ") + prev
+            out.append("")
+            continue
+        out.append(line)
+    return out
 
 
 def _paragraphs(lines: list[str]) -> list[list[str]]:
@@ -223,17 +242,24 @@ def _paragraphs(lines: list[str]) -> list[list[str]]:
     width = statistics.median(cjk_lengths) if cjk_lengths else 40
     paras: list[list[str]] = []
     current: list[str] = []
-    prev_blank = False
+    prev_blank = True
     prev_heading = False
+    fenced = False
     for raw in lines + [""]:
         line = raw.strip()
         if not line:
             prev_blank = True
             continue
+        fence = line.startswith("```")
+        heading = not fenced and not fence and _is_heading(line, standalone=prev_blank)
         starts_new = False
-        if current:
+        if current and fenced:
+            starts_new = False  # a code block is one paragraph; `# comment` in it is no heading
+        elif current and (fence or current[0].startswith("```")):
+            starts_new = True
+        elif current:
             last = current[-1]
-            if any(x.startswith("\u0000") or AUTHOR_LINE.match(x) or AFFILIATION.match(x) for x in (line, last)) or _is_heading(line) or LIST_START.match(line) or line.startswith(("Abstract:", "Keywords:")):
+            if any(x.startswith("\u0000") or AUTHOR_LINE.match(x) or AFFILIATION.match(x) for x in (line, last)) or heading or LIST_START.match(line) or line.startswith(("Abstract:", "Keywords:")):
                 starts_new = True
             elif prev_heading and not raw.startswith("\u3000"):
                 starts_new = True
@@ -248,7 +274,9 @@ def _paragraphs(lines: list[str]) -> list[list[str]]:
             paras.append(current)
             current = []
         current.append(line)
-        if _is_heading(line):
+        if fence:
+            fenced = not fenced
+        if heading:
             prev_heading = True
         elif not (prev_heading and raw.startswith("\u3000")):
             prev_heading = False
@@ -283,12 +311,17 @@ def _drop_foreign_abstracts(paras: list[str], title_en: str, removed: list[tuple
     return out + unit
 
 
-def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "") -> Cleaned:
-    """Turn raw extracted text into clean paragraphs; see the module docstring."""
+def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "", furniture: bool = True) -> Cleaned:
+    """Turn raw extracted text into clean paragraphs; see the module docstring.
+
+    `furniture=False` (HTML) keeps lines that only look like page furniture, e.g. a number.
+    """
     removed: list[tuple[str, str]] = []
     lines = []
-    for line in normalize(raw).split("\n"):
-        reason = next((why for why, pat in FURNITURE if pat.match(line.strip())), None)
+    fenced = False
+    for line in _underlined_headings(normalize(raw).split("\n")):
+        fenced ^= line.strip().startswith("```")
+        reason = None if fenced or not furniture else next((why for why, pat in FURNITURE if pat.match(line.strip())), None)
         if reason:
             removed.append((reason, line.strip()))
         else:
@@ -331,7 +364,7 @@ def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "") -> C
         if len(group) == 1 and group[0].startswith("\u0000TABLE"):
             paras.extend(parsers[int(group[0][6:])].render())
         else:
-            paras.append(join_lines(group))
+            paras.append("\n".join(group) if group[0].startswith("```") else join_lines(group))
     paras = _drop_foreign_abstracts(paras, title_en, removed)
 
     cells = [c for p in parsers.values() for c in p.cells]

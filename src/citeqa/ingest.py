@@ -8,12 +8,17 @@ to do, so a build can report it and carry on with the other documents.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
-from dataclasses import dataclass
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .clean import Cleaned, clean, is_cjk_text
 from .corpus import DocumentEntry
+from .guards import guard_paragraphs, repeated_furniture
+from .locate import align
 from .models import Document
 
 MAX_FILE_BYTES = int(float(os.environ.get("CITEQA_MAX_DOC_MB", "10")) * 1024 * 1024)  # ~25k passages, ~1.5 h to embed on 2 cores
@@ -28,10 +33,41 @@ class RawText:
     pages: list[str]  # one string per page; formats without pages give one entry
     paged: bool
     title: str = ""
+    format: str = "text"  # "text" | "pdf" | "html"
+    notices: list[str] = field(default_factory=list)
+    outline: list[tuple[int, int, str]] = field(default_factory=list)  # (page, level, title) bookmarks
 
 
-def decode_text(data: bytes, name: str = "file") -> str:
-    """Decode bytes of unknown encoding: UTF-8 / UTF-16 with BOM, else detect (GBK, GB18030, Big5 …)."""
+_LEGACY = ("gb18030", "big5", "cp1252", "cp1250", "cp1251", "latin_1")
+
+
+def _plausibility(text: str) -> float:
+    """How natural the non-ASCII characters of a decoding look for a zh/en corpus (1 = all common)."""
+    from .guards import _common_cjk
+
+    odd = [ch for ch in text if ord(ch) > 127]
+    if not odd:
+        return 1.0
+    score = 0.0
+    for ch in odd:
+        if _common_cjk(ch) or ch in "，。、；：？！“”‘’（）《》—…·":
+            score += 1.0
+        elif "\u00c0" <= ch <= "\u00ff" or "\u4e00" <= ch <= "\u9fff":
+            score += 0.7  # Western European letters, less common Chinese
+        elif ch.isalpha() or ch.isspace() or unicodedata.category(ch)[0] in "PS":
+            score += 0.3
+        elif unicodedata.category(ch) == "Cc":
+            score -= 1.0  # C1 control codes never appear in real text
+    return score / len(odd)
+
+
+def decode_text(data: bytes, name: str = "file", notices: list[str] | None = None) -> str:
+    """Decode bytes of unknown encoding: UTF-8 / UTF-16 with BOM, else the most plausible legacy encoding.
+
+    Candidates are charset-normalizer's guesses plus the common Chinese and Western ones; the
+    one whose non-ASCII characters look most like Chinese or Western European text wins (a
+    Latin-1 file is not read as Central European). A close call is added to `notices`.
+    """
     if not data.strip():
         raise IngestError(f"{name}: empty file — nothing to index")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -44,12 +80,24 @@ def decode_text(data: bytes, name: str = "file") -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
+    guesses = [m.encoding for m in from_bytes(data) if m.encoding]
+    scored: dict[str, tuple[float, str]] = {}
+    for enc in dict.fromkeys(guesses[:3] + list(_LEGACY)):
+        try:
+            text = data.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if any(text == t for _, t in scored.values()):
+            continue
+        scored[enc] = (_plausibility(text) + (0.01 if guesses and enc == guesses[0] else 0.0), text)
+    if not scored:
         raise IngestError(f"{name}: binary or undecodable content — convert it to UTF-8 text, PDF or HTML")
-    text = str(best)
-    if sum(ch == "\ufffd" for ch in text) > len(text) * 0.01:
-        raise IngestError(f"{name}: could not decode reliably (guessed {best.encoding}) — save it as UTF-8")
+    ranked = sorted(scored.items(), key=lambda kv: -kv[1][0])
+    (enc, (score, text)), rest = ranked[0], ranked[1:]
+    if score < 0.2:
+        raise IngestError(f"{name}: could not decode reliably (best guess {enc}) — save it as UTF-8")
+    if notices is not None and rest and rest[0][1][0] > score - 0.1:
+        notices.append(f"{name}: encoding guessed as {enc}, {rest[0][0]} is almost as likely — if letters look wrong, save the file as UTF-8")
     return text
 
 
@@ -60,47 +108,85 @@ def _looks_binary(data: bytes) -> bool:
     return sample.count(b"\x00") > len(sample) * 0.3
 
 
+def _outline(reader, notices: list[str]) -> list[tuple[int, int, str]]:
+    """(page number, level, title) of a PDF's bookmarks, when it has them."""
+    found: list[tuple[int, int, str]] = []
+
+    def walk(items, level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+            except Exception:  # a bookmark pointing nowhere is not worth failing the document
+                continue
+            if page is not None and page >= 0 and str(item.title).strip():
+                found.append((page + 1, level, " ".join(str(item.title).split())))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception as exc:  # malformed outlines are common; the text is still readable
+        notices.append(f"PDF outline unreadable ({exc.__class__.__name__}), no bookmarks used as sections")
+    return found
+
+
 def read_pdf(path: Path) -> RawText:
+    """Text page by page; pypdf's own warnings are collected as notices, never printed."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
 
+    notices: list[str] = []
+    handler = _Collect(notices, path.name)
+    log = logging.getLogger("pypdf")
+    log.addHandler(handler)
+    old_propagate, log.propagate = log.propagate, False
     try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")
-            except Exception as exc:  # pypdf raises several types for unsupported crypto
-                raise IngestError(f"{path.name}: encrypted PDF ({exc}) — save an unencrypted copy and add that") from exc
-            if not ok:
-                raise IngestError(f"{path.name}: encrypted PDF needs a password — save an unencrypted copy and add that")
-        pages = [(page.extract_text() or "") for page in reader.pages]
-        title = (reader.metadata.title if reader.metadata else "") or ""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            reader = PdfReader(str(path))
+            if reader.is_encrypted:
+                try:
+                    ok = reader.decrypt("")
+                except Exception as exc:  # pypdf raises several types for unsupported crypto
+                    raise IngestError(f"{path.name}: encrypted PDF ({exc}) — save an unencrypted copy and add that") from exc
+                if not ok:
+                    raise IngestError(f"{path.name}: encrypted PDF needs a password — save an unencrypted copy and add that")
+            pages = [(page.extract_text() or "") for page in reader.pages]
+            title = (reader.metadata.title if reader.metadata else "") or ""
+            outline = _outline(reader, notices)
+        notices += [f"{path.name}: PDF reader: {w.message}" for w in caught][:20]
     except IngestError:
         raise
     except (PdfReadError, PyPdfError, ValueError, KeyError, OSError) as exc:
         raise IngestError(f"{path.name}: broken or truncated PDF ({exc.__class__.__name__}: {exc}) — re-export or re-download it") from exc
+    finally:
+        log.removeHandler(handler)
+        log.propagate = old_propagate
     if not any(p.strip() for p in pages):
         raise IngestError(f"{path.name}: PDF has no text layer ({len(pages)} pages, scanned?) — OCR needed; run it through OCR first")
-    return RawText(pages=pages, paged=True, title=str(title))
+    return RawText(pages=pages, paged=True, title=str(title).strip(), format="pdf", notices=notices, outline=outline)
+
+
+class _Collect(logging.Handler):
+    def __init__(self, sink: list[str], name: str):
+        super().__init__(logging.WARNING)
+        self.sink, self.name = sink, name
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.sink) < 20:
+            self.sink.append(f"{self.name}: PDF reader: {record.getMessage()}")
 
 
 def read_html(data: bytes, name: str) -> RawText:
-    """Main text of a web page (trafilatura), headings kept as markdown; scripts and styles never."""
-    import trafilatura
+    """Everything a reader sees on the page (see `htmlread`); scripts, styles and menus never."""
+    from .htmlread import html_to_text
 
-    html = decode_text(data, name)
-    text = trafilatura.extract(html, output_format="markdown", include_tables=True, include_comments=False, favor_recall=True)
-    meta = trafilatura.extract_metadata(html)
-    if not text:
-        from lxml import html as lxml_html
-
-        tree = lxml_html.fromstring(html)
-        for bad in tree.xpath("//script|//style|//noscript"):
-            bad.drop_tree()
-        text = tree.text_content()
-    if not text or not text.strip():
+    notices: list[str] = []
+    page = html_to_text(decode_text(data, name, notices))
+    if not page.text.strip():
         raise IngestError(f"{name}: HTML page has no readable text")
-    return RawText(pages=[text], paged=False, title=(meta.title if meta and meta.title else ""))
+    return RawText(pages=[page.text], paged=False, title=page.title, format="html", notices=notices)
 
 
 def read_raw(path: Path) -> RawText:
@@ -110,8 +196,8 @@ def read_raw(path: Path) -> RawText:
         raise IngestError(f"{path.name}: empty file — nothing to index")
     if size > MAX_FILE_BYTES:
         raise IngestError(
-            f"{path.name}: {size / 2**20:.0f} MB is over the {MAX_FILE_BYTES / 2**20:.0f} MB per-document limit "
-            "(embedding it would take hours on a CPU) — split it, or raise the limit with CITEQA_MAX_DOC_MB"
+            f"{path.name}: {size:,} bytes ({size / 2**20:.2f} MB) is over the per-document limit of {MAX_FILE_BYTES:,} bytes "
+            f"({MAX_FILE_BYTES / 2**20:g} MB; embedding it would take hours on a CPU) — split it, or raise the limit with CITEQA_MAX_DOC_MB"
         )
     suffix = path.suffix.lower()
     if suffix == ".pdf":
@@ -121,38 +207,56 @@ def read_raw(path: Path) -> RawText:
         return read_html(data, path.name)
     if _looks_binary(data):
         raise IngestError(f"{path.name}: binary content in a text file — convert it to UTF-8 text")
-    return RawText(pages=[decode_text(data, path.name)], paged=False)
+    notices: list[str] = []
+    return RawText(pages=[decode_text(data, path.name, notices)], paged=False, notices=notices)
+
+
+def _default_title(entry: DocumentEntry) -> bool:
+    return entry.title == entry.path.stem.replace("_", " ").replace("-", " ")
 
 
 def load_document(entry: DocumentEntry) -> tuple[Document, list[tuple[str, str]]]:
-    """Read and clean one corpus document; returns it with the list of removed furniture."""
+    """Read and clean one corpus document; returns it with the list of removed furniture.
+
+    Every cleaned page is aligned back to the reader's raw page text (`Document.source_map`)
+    so passages can be located in the user's own file.
+    """
     raw = read_raw(entry.path)
-    parts, pages, removed, cells = [], [], [], []
+    removed = [(f"warning: {n}", "") for n in raw.notices]
+    pages_in = raw.pages
+    if raw.paged:
+        pages_in, repeated = repeated_furniture(raw.pages)
+        removed += repeated
+    title_en = entry.title_en if entry.kind == "article" else ""
+    parts, pages, cells, source_map, headings = [], [], [], [], []
     offset = 0
-    for number, page_text in enumerate(raw.pages, start=1):
-        cleaned: Cleaned = clean(page_text, entry.tables, entry.title_en)
+    for number, (original, page_text) in enumerate(zip(raw.pages, pages_in), start=1):
+        cleaned: Cleaned = clean(page_text, entry.tables, title_en, furniture=raw.format != "html")
         removed += cleaned.removed
         removed += [("table not aligned to its declared header, kept as plain text", f"表{n}") for n in cleaned.unparsed_tables]
         cells += cleaned.cells
-        if not cleaned.text:
+        body, dropped = guard_paragraphs(cleaned.text)
+        removed += dropped
+        if not body:
             continue
         if parts:
             offset += 2
         if raw.paged:
-            pages.append((offset, offset + len(cleaned.text), number))
-        parts.append(cleaned.text)
-        offset += len(cleaned.text)
+            pages.append((offset, offset + len(body), number))
+        source_map += [[run[0] + offset, *run[1:]] for run in align(original, body)]
+        headings += _place_headings(body, offset, [(lvl, t) for p, lvl, t in raw.outline if p == number])
+        parts.append(body)
+        offset += len(body)
     text = "\n\n".join(parts)
     if not text.strip():
         raise IngestError(f"{entry.path.name}: no text left after cleaning")
-    title = entry.title if entry.in_manifest else (raw.title or entry.title)
-    lang = "zh" if is_cjk_text(text) else "en"
+    title = entry.title if entry.in_manifest and not _default_title(entry) else (raw.title or entry.title)
     doc = Document(
         doc_id=entry.doc_id,
         title=title,
         text=text,
         path=str(entry.path),
-        lang=lang,
+        lang="zh" if is_cjk_text(text) else "en",
         kind=entry.kind,
         title_en=entry.title_en,
         url=entry.url,
@@ -160,5 +264,27 @@ def load_document(entry: DocumentEntry) -> tuple[Document, list[tuple[str, str]]
         pages=pages,
         tables=cells,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        source_map=source_map,
+        source_format=raw.format,
+        headings=headings,
+        notices=list(raw.notices),
     )
     return doc, removed
+
+
+def _place_headings(body: str, offset: int, titles: list[tuple[int, str]]) -> list[list]:
+    """Offsets of outline titles in a page's cleaned text (matched with spaces ignored)."""
+    from .clean import squash
+
+    out, sq, pos = [], [], []
+    for i, ch in enumerate(body):
+        if not ch.isspace():
+            sq.append(ch)
+            pos.append(i)
+    flat, cursor = "".join(sq), 0
+    for level, title in titles:
+        at = flat.find(squash(title), cursor)
+        if at >= 0:
+            out.append([offset + pos[at], level, title])
+            cursor = at + 1
+    return out

@@ -36,6 +36,13 @@ class Document:
     pages: list[tuple[int, int, int]] = field(default_factory=list)  # (start, end, page_no) in text
     tables: list[Any] = field(default_factory=list)  # rebuilt table cells (see chunk.TableCell)
     content_hash: str = ""
+    # Where the cleaned text came from, so a passage can be shown in the user's own file:
+    # runs (clean_start, raw_start, length) mapping cleaned characters to the reader's raw text
+    # (the decoded file for .txt/.md, the page's extracted text for PDFs, the visible text for HTML).
+    source_map: list[Any] = field(default_factory=list)
+    source_format: str = ""  # "text" | "pdf" | "html" ("" in indexes built before locators)
+    headings: list[Any] = field(default_factory=list)  # (offset in text, level, title) from a PDF outline
+    notices: list[str] = field(default_factory=list)  # reader warnings (encoding guess, PDF parser messages)
 
     def page_at(self, offset: int) -> int | None:
         """Page number (1-based) of a character offset, when the reader knew pages."""

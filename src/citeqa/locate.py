@@ -1,0 +1,158 @@
+"""Source locators: where a passage sits in the user's own file, not only in citeqa's cleaned copy.
+
+Cleaning joins wrapped lines, removes page furniture and rebuilds tables, so cleaned offsets
+do not index the file. At ingest time `align` maps every non-space cleaned character back to
+the reader's raw text (decoded file, PDF page text, HTML visible text) as compact runs; a
+locator is then two lookups. Characters citeqa made up (a rebuilt table cell's label) map to
+nothing and are skipped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+from .models import Chunk, Document
+
+TABLE_LABEL = re.compile(r"^表\s*\d+ · [^：\n]+ · [^：\n]+：(—$)?")
+ANCHOR = 10  # characters that must agree to re-synchronise after a gap
+WINDOW = 20000  # how far ahead a gap may reach (a removed foreign abstract, a moved table part)
+
+
+def _squash_index(text: str) -> tuple[str, list[int]]:
+    keep = [i for i, ch in enumerate(text) if not ch.isspace()]
+    return "".join(text[i] for i in keep), keep
+
+
+def align(raw: str, clean: str) -> list[list[int]]:
+    """Runs [clean_start, raw_start, length(, raw_gap_start)] mapping cleaned characters onto `raw`.
+
+    A fourth element marks raw text the cleaned text left out just before the run.
+
+    Paragraph by paragraph (a rebuilt table can move text), each paragraph is located by its
+    opening characters, then walked character by character; after a mismatch the walk resumes
+    where the next ANCHOR characters agree again.
+    """
+    sraw, rpos = _squash_index(raw)
+    pairs: list[tuple[int, int]] = []
+    cursor, start = 0, 0
+    for para in clean.split("\n\n"):
+        label = TABLE_LABEL.match(para)
+        skip = label.end() if label else 0  # a rebuilt cell's label is citeqa's, not the source's
+        sq, cpos = _squash_index(para[skip:])
+        cpos = [start + skip + i for i in cpos]
+        start += len(para) + 2
+        if not sq:
+            continue
+        head = sq[:16]
+        q = sraw.find(head, cursor)
+        if q < 0:
+            q = sraw.find(head)
+        q = q if q >= 0 else cursor
+        p, synced = 0, sraw.startswith(head, q)
+        while p < len(sq) and q <= len(sraw):
+            if synced and q < len(sraw) and sq[p] == sraw[q]:
+                pairs.append((cpos[p], rpos[q]))
+                p, q = p + 1, q + 1
+                continue
+            anchor = sq[p : p + ANCHOR]
+            hit = sraw.find(anchor, q, q + WINDOW + len(anchor))
+            if hit >= 0 and (len(anchor) >= 4 or hit == q):
+                q, synced = hit, True
+            else:
+                p, synced = p + 1, False
+        cursor = max(cursor, q)
+    runs: list[list[int]] = []
+    for c, r in pairs:
+        if runs:
+            c0, r0, n = runs[-1][:3]
+            gap_c, gap_r = c - (c0 + n), r - (r0 + n)
+            if gap_c == gap_r and 0 <= gap_c <= 8:  # same offset across a run of spaces
+                runs[-1][2] = c - c0 + 1
+                continue
+            if gap_r > 0 and raw[r0 + n : r].strip():
+                runs.append([c, r, 1, r0 + n])  # raw text before this run that the cleaned text left out
+                continue
+        runs.append([c, r, 1])
+    return runs
+
+
+def map_span(runs: list[list[int]], start: int, end: int) -> tuple[int, int, list[list[int]]] | None:
+    """Raw [start, end) covering the mapped characters of cleaned [start, end), and the raw gaps inside
+    it that are not part of the passage (removed page furniture, a table printed in between)."""
+    if not runs:
+        return None
+    starts = [r[0] for r in runs]
+    i = max(bisect.bisect_right(starts, start) - 1, 0)
+    pieces: list[tuple[int, int]] = []
+    gaps: list[list[int]] = []
+    while i < len(runs) and runs[i][0] < end:
+        c0, r0, n = runs[i][:3]
+        lo, hi = max(start, c0), min(end, c0 + n)
+        if lo < hi:
+            if pieces and len(runs[i]) > 3 and lo == c0 and pieces[-1][1] <= runs[i][3] < r0:
+                gaps.append([runs[i][3], r0])
+            pieces.append((r0 + lo - c0, r0 + hi - c0))
+        i += 1
+    if not pieces:  # nothing of the source in it (an empty table cell): an empty span where it would be
+        after = [r for r in runs if r[0] >= end]
+        return (after[0][1], after[0][1], []) if after else None
+    return pieces[0][0], pieces[-1][1], gaps
+
+
+def text_fragment(text: str, words: int = 4) -> str:
+    """A `#:~:text=start,end` link fragment a browser scrolls to and highlights.
+
+    Latin text is cut at word boundaries; Chinese at punctuation or after a few characters,
+    since browsers match a fragment only at word boundaries.
+    """
+    body = " ".join(text.split())
+    if not body:
+        return ""
+    enc = lambda s: quote(s, safe="")  # noqa: E731 — commas and dashes must be escaped in fragments
+    if len(body) <= 80:
+        return "#:~:text=" + enc(body)
+    if sum(ord(ch) > 0x2E80 for ch in body) > len(body) / 3:
+        head, tail = body[:12], body[-12:]
+    else:
+        parts = body.split(" ")
+        head, tail = " ".join(parts[:words]), " ".join(parts[-words:])
+    return f"#:~:text={enc(head)},{enc(tail)}"
+
+
+def source_locator(chunk: Chunk, document: Document) -> dict:
+    """Where `chunk` is in the user's source: path, url, page, [start, end) there, and a link.
+
+    .txt/.md: offsets into the decoded file text; PDF: page number and offsets into that
+    page's extracted text; HTML: offsets into the page's visible text, and a link to the URL
+    (or file) with a text fragment that scrolls to the passage.
+    """
+    span = map_span(document.source_map, chunk.start, chunk.end)
+    path = document.path
+    base = document.url or (Path(path).resolve().as_uri() if path else "")
+    link = base
+    page = chunk.page if document.pages else None
+    if document.source_format == "html" and base:
+        link = base.split("#")[0] + text_fragment(_body(chunk))
+    elif page and base.lower().split("?")[0].endswith(".pdf"):
+        link = f"{base.split('#')[0]}#page={page}"
+    return {
+        "path": path,
+        "url": document.url,
+        "page": page,
+        "start": span[0] if span else None,
+        "end": span[1] if span else None,
+        "gaps": span[2] if span else [],
+        "link": link,
+        "format": document.source_format or "text",
+    }
+
+
+def _body(chunk: Chunk) -> str:
+    """The part of a passage that is the source's own words (a table cell's label is citeqa's)."""
+    if chunk.kind == "table" and chunk.label and chunk.text.startswith(chunk.label + "："):
+        body = chunk.text[len(chunk.label) + 1 :]
+        return "" if body == "—" else body
+    return chunk.text
