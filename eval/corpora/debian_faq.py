@@ -12,6 +12,7 @@ Re-running with the same package versions changes nothing.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import shutil
@@ -132,9 +133,15 @@ def read_corpus(folder: Path) -> tuple[list[str], list[str]]:
     return documents, passages
 
 
+def plain_html(folder: Path) -> str:
+    """The corpus's HTML with tags kept and whitespace removed: a span found here crosses no markup."""
+    return "\n".join(html.unescape("".join(p.read_text(encoding="utf-8").split())) for p in sorted(folder.glob("*.html")))
+
+
 def check(gold: Path) -> int:
     """Every answerable question needs a span inside one English and one Chinese passage."""
     corpora = {side.lang: read_corpus(OUT / side.lang)[1] for side in SIDES}
+    sources = "\n".join(plain_html(OUT / side.lang) for side in SIDES)
     items = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
     failures = 0
     for item in items:
@@ -145,6 +152,8 @@ def check(gold: Path) -> int:
         for span in item["evidence"]:
             if not any(span in p for passages in corpora.values() for p in passages):
                 print(f"warn {item['id']} span found in no passage: {span}")
+            if span not in sources:
+                print(f"warn {item['id']} span crosses markup (code, emphasis, link) and may not survive a reader change: {span}")
     answerable = sum(1 for i in items if i["evidence"])
     sizes = ", ".join(f"{lang} {len(p)} passages" for lang, p in corpora.items())
     print(f"{len(items)} questions, {answerable} answerable, {failures} failures ({sizes})")

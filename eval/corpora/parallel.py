@@ -31,7 +31,7 @@ from pathlib import Path
 
 from lxml import html as lxml_html
 
-from debian_faq import GOLD, OUT, read_corpus
+from debian_faq import GOLD, OUT, plain_html, read_corpus
 
 PARALLEL = GOLD.with_name("parallel-faq.jsonl")
 LENGTH_SLACK = 2.0  # a kept pair's length ratio is within this factor of the corpus ratio
@@ -165,8 +165,8 @@ def _candidates(text: str, lang: str) -> list[str]:
     return out
 
 
-def spans(target: Para, covered: float, lang: str, documents: str, passages: list[str]) -> list[str]:
-    """Up to two spans from the first `covered` share of the target, unique in the corpus and inside a passage."""
+def spans(target: Para, covered: float, lang: str, documents: str, passages: list[str], source: str) -> list[str]:
+    """Up to two spans from the first `covered` share of the target: unique in the corpus, inside a passage, crossing no markup."""
     flat = "".join(target.text.split())
     region = max(int(len(flat) * covered), SPAN_CHARS[lang][1] * 2)
     chosen: list[str] = []
@@ -177,7 +177,7 @@ def spans(target: Para, covered: float, lang: str, documents: str, passages: lis
             continue
         if lang == "zh" and len(CJK.findall(span)) < len(span) // 2:
             continue  # the span must be Chinese text, not a shared command or URL
-        if documents.count(span) == 1 and any(span in p for p in passages):
+        if span in source and documents.count(span) == 1 and any(span in p for p in passages):
             chosen.append(span)
             end = at + len(span)
     return chosen
@@ -196,6 +196,7 @@ def build() -> list[dict]:
     corpora = {lang: read_corpus(OUT / lang) for lang in ("en", "zh")}
     flat = {lang: "\n".join(docs) for lang, (docs, _) in corpora.items()}
     passages = {lang: ps for lang, (_, ps) in corpora.items()}
+    sources = {lang: plain_html(OUT / lang) for lang in ("en", "zh")}
     items, stats = [], {"sections": 0, "paragraphs_en": 0, "paragraphs_zh": 0, "pairs": 0}
     for name, (en, zh) in docs.items():
         stats["paragraphs_en"] += sum(map(len, en.values()))
@@ -210,7 +211,7 @@ def build() -> list[dict]:
                         continue
                     q = query(pair[src].text, src)
                     covered = min(1.0, len(q) / len(pair[src].text))
-                    evidence = spans(pair[tgt], covered, tgt, flat[tgt], passages[tgt])
+                    evidence = spans(pair[tgt], covered, tgt, flat[tgt], passages[tgt], sources[tgt])
                     if evidence:
                         items.append({"id": "", "lang": src, "question": q, "evidence": evidence, "mechanism": "none",
                                       "measure": "none", "kind": "parallel", "target_lang": tgt, "evidence_lang": tgt,
