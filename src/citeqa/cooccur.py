@@ -1,0 +1,85 @@
+"""Which Chinese terms the corpus uses together: bottom-k sketches of the text windows each term occurs in.
+
+Sense choice needs "does 引导 occur near 系统 in this collection?" for any two translation
+candidates. Exact co-occurrence tables grow with the square of the vocabulary; a bottom-k
+sketch (the K smallest hashes of a term's window ids) is fixed-size per term, built in one
+pass, and estimates the overlap of two terms' windows (exact below K windows).
+"""
+
+from __future__ import annotations
+
+import base64
+import heapq
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+K = 32
+_MULT, _MASK = 0x9E3779B1, 0xFFFFFFFF
+
+
+class Cooccurrence:
+    def __init__(self, sketches: dict[str, list[int]] | None = None, df: dict[str, int] | None = None) -> None:
+        self._heaps: dict[str, list[int]] = {}  # while building: max-heaps (negated hashes)
+        self._sketch: dict[str, np.ndarray] = {t: np.asarray(sorted(s), dtype=np.uint32) for t, s in (sketches or {}).items()}
+        self.df: dict[str, int] = dict(df or {})
+        self._windows = 0
+
+    def add_window(self, terms: Iterable[str]) -> None:
+        """Record one text window (a set of distinct terms)."""
+        self._windows += 1
+        h = (self._windows * _MULT) & _MASK
+        heaps, df = self._heaps, self.df
+        for t in terms:
+            df[t] = df.get(t, 0) + 1
+            heap = heaps.get(t)
+            if heap is None:
+                heaps[t] = [-h]
+            elif len(heap) < K:
+                heapq.heappush(heap, -h)
+            elif h < -heap[0]:
+                heapq.heapreplace(heap, -h)
+
+    def restricted(self, terms: set[str]) -> Cooccurrence:
+        """The sketches of `terms` only (the translation targets), frozen for querying."""
+        out = Cooccurrence()
+        out._sketch = {t: np.asarray(sorted(-x for x in heap), dtype=np.uint32) for t, heap in self._heaps.items() if t in terms}
+        out._sketch.update({t: s for t, s in self._sketch.items() if t in terms})
+        out.df = {t: n for t, n in self.df.items() if t in out._sketch}
+        return out
+
+    def overlap(self, a: str, b: str) -> float:
+        """Estimated share of the rarer term's windows that also hold the other (0 when unknown)."""
+        sa, sb = self._sketch.get(a), self._sketch.get(b)
+        if sa is None or sb is None or a == b:
+            return 0.0
+        union = np.union1d(sa, sb)[:K]
+        both = np.intersect1d(sa, sb, assume_unique=True)
+        inter = np.isin(union, both, assume_unique=True).sum()
+        jaccard = inter / len(union)
+        na, nb = self.df[a], self.df[b]
+        shared = jaccard * (na + nb) / (1 + jaccard)  # |A∩B| from J = |A∩B| / (|A| + |B| - |A∩B|)
+        return float(min(1.0, shared / min(na, nb)))
+
+    def __len__(self) -> int:
+        return len(self._sketch)
+
+    def to_json(self) -> dict[str, Any]:
+        terms = sorted(self._sketch)
+        lengths = np.array([len(self._sketch[t]) for t in terms], dtype=np.uint8)
+        flat = np.concatenate([self._sketch[t] for t in terms]) if terms else np.zeros(0, np.uint32)
+        b64 = lambda a: base64.b64encode(a.tobytes()).decode("ascii")  # noqa: E731
+        return {"k": K, "terms": terms, "df": [self.df[t] for t in terms], "lengths": b64(lengths), "hashes": b64(flat.astype("<u4"))}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Cooccurrence:
+        out = cls()
+        if not d.get("terms"):
+            return out
+        lengths = np.frombuffer(base64.b64decode(d["lengths"]), dtype=np.uint8)
+        flat = np.frombuffer(base64.b64decode(d["hashes"]), dtype="<u4")
+        ends = np.cumsum(lengths)
+        out._sketch = {t: flat[e - n : e] for t, n, e in zip(d["terms"], lengths.tolist(), ends.tolist())}
+        out.df = dict(zip(d["terms"], d["df"]))
+        return out
