@@ -113,6 +113,31 @@ def _continues(prev: str, para: str) -> bool:
     )
 
 
+def _split_at_headings(text: str, spans: list[tuple[int, int]], headings: list) -> tuple[list[tuple[int, int]], dict]:
+    """Cut paragraphs where a bookmarked heading (PDF outline) starts; the heading's own span maps to it."""
+    marks: dict[tuple[int, int], tuple[int, str]] = {}
+    out = list(spans)
+    for offset, level, title in sorted((int(o), int(lv), str(t)) for o, lv, t in headings):
+        end, k = offset, 0
+        want = re.sub(r"\s+", "", title)
+        while end < len(text) and k < len(want):
+            if not text[end].isspace():
+                if text[end] != want[k]:
+                    break
+                k += 1
+            end += 1
+        if k < len(want):
+            continue
+        for i, (a, b) in enumerate(out):
+            if a <= offset < b:
+                pieces = [(a, offset), (offset, end), (end, b)]
+                tight = [(x + len(text[x:y]) - len(text[x:y].lstrip()), y - (len(text[x:y]) - len(text[x:y].rstrip()))) for x, y in pieces]
+                out[i : i + 1] = [(x, y) for x, y in tight if y > x]
+                marks[tight[1]] = (level, title)
+                break
+    return out, marks
+
+
 def _kind_of(text: str) -> str:
     if text.startswith(("Abstract:", "Keywords:", "摘要：", "摘   要", "关键词")):
         return "abstract"
@@ -163,18 +188,19 @@ def chunk_document(doc: Document, config: ChunkConfig = ChunkConfig()) -> list[C
         pending.clear()
 
     prev_lang = ""
-    outline = sorted((int(o), int(lv), str(t)) for o, lv, t in doc.headings)
+    spans, outline = _split_at_headings(text, _paragraph_spans(text), doc.headings)
     fenced = False
     prev_para = ""
-    for a, b in _paragraph_spans(text):
+    for a, b in spans:
         para = text[a:b]
         lang, kind = detect_lang(para), _kind_of(para)
         code = fenced or para.startswith("```")
         fenced ^= para.count("```") % 2 == 1
-        while outline and outline[0][0] < b:
-            _, level, title = outline.pop(0)
+        if (a, b) in outline:
             flush()
+            level, title = outline[(a, b)]
             path = [p for p in path if p[0] < level] + [(level, title)]
+            continue
         heading = None if code else _section_title(para)
         if heading:
             flush()

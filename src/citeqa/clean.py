@@ -216,6 +216,19 @@ def _is_heading(line: str, standalone: bool = True) -> bool:
     return standalone and bool(TEXT_HEADING.match(line) or WIKI_HEADING.match(line))
 
 
+def _markup_blocks(text: str) -> list[str]:
+    """Blank-line separated blocks, a fenced code block kept whole even across blank lines."""
+    out: list[str] = []
+    fenced = False
+    for block in re.split(r"\n[ ]*\n", text):
+        if fenced:
+            out[-1] += "\n" + block
+        elif block.strip():
+            out.append(block.strip() if block.lstrip().startswith("```") else " ".join(block.split()))
+        fenced ^= block.count("```") % 2 == 1
+    return out
+
+
 def _underlined_headings(lines: list[str]) -> list[str]:
     """`Title` over a `=====`/`-----` line becomes `# Title` / `## Title` (the underline is dropped)."""
     out: list[str] = []
@@ -314,8 +327,11 @@ def _drop_foreign_abstracts(paras: list[str], title_en: str, removed: list[tuple
 def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "", furniture: bool = True) -> Cleaned:
     """Turn raw extracted text into clean paragraphs; see the module docstring.
 
-    `furniture=False` (HTML) keeps lines that only look like page furniture, e.g. a number.
+    `furniture=False` is for text whose blocks come from markup (HTML): every block is a
+    paragraph as the author wrote it, and nothing that only looks like furniture is removed.
     """
+    if not furniture:
+        return Cleaned(text="\n\n".join(_markup_blocks(normalize(raw))))
     removed: list[tuple[str, str]] = []
     lines = []
     fenced = False

@@ -127,13 +127,20 @@ def source_locator(chunk: Chunk, document: Document) -> dict:
 
     .txt/.md: offsets into the decoded file text; PDF: page number and offsets into that
     page's extracted text; HTML: offsets into the page's visible text, and a link to the URL
-    (or file) with a text fragment that scrolls to the passage.
+    (or file) with a text fragment that scrolls to the passage. `parts` has one entry per
+    page the passage touches (a sentence cut by a page break runs on to the next page), each
+    with the `gaps` inside it that are not the passage's (removed furniture, a moved table).
     """
-    span = map_span(document.source_map, chunk.start, chunk.end)
+    segments = [(max(chunk.start, a), min(chunk.end, b), n) for a, b, n in document.pages if a < chunk.end and chunk.start < b]
+    parts = []
+    for a, b, page in segments or [(chunk.start, chunk.end, None)]:
+        span = map_span(document.source_map, a, b)
+        if span:
+            parts.append({"page": page, "start": span[0], "end": span[1], "gaps": span[2]})
     path = document.path
     base = document.url or (Path(path).resolve().as_uri() if path else "")
     link = base
-    page = chunk.page if document.pages else None
+    page = parts[0]["page"] if parts else chunk.page
     if document.source_format == "html" and base:
         link = base.split("#")[0] + text_fragment(_body(chunk))
     elif page and base.lower().split("?")[0].endswith(".pdf"):
@@ -142,12 +149,26 @@ def source_locator(chunk: Chunk, document: Document) -> dict:
         "path": path,
         "url": document.url,
         "page": page,
-        "start": span[0] if span else None,
-        "end": span[1] if span else None,
-        "gaps": span[2] if span else [],
+        "start": parts[0]["start"] if parts else None,
+        "end": parts[-1]["end"] if parts else None,
+        "end_page": parts[-1]["page"] if len(parts) > 1 else None,
+        "parts": parts,
         "link": link,
         "format": document.source_format or "text",
     }
+
+
+def located_text(locator: dict, pages: list[str]) -> str:
+    """The source's own text at a locator (gaps left out); `pages` as the reader returned them."""
+    out = []
+    for part in locator.get("parts", []):
+        text = pages[(part["page"] or 1) - 1]
+        pos = part["start"]
+        for a, b in part["gaps"]:
+            out.append(text[pos:a])
+            pos = b
+        out.append(text[pos : part["end"]])
+    return "".join(out)
 
 
 def _body(chunk: Chunk) -> str:
