@@ -87,10 +87,17 @@ def guard_paragraphs(text: str) -> tuple[str, list[tuple[str, str]]]:
     """Drop junk-like paragraphs and report unpunctuated runs (the chunker cuts them to size)."""
     kept, removed = [], []
     for para in text.split("\n\n"):
-        reason = junk_reason(para)
-        if reason:
-            removed.append(("junk-like text, skipped", f"{reason}: {para[:60]}…"))
-            continue
+        if junk_reason(para):  # judge sentence by sentence, so one junk run does not take its neighbours
+            pieces = []
+            for piece in re.split(r"(?<=[。！？.!?])", para):
+                reason = junk_reason(piece)
+                if reason:
+                    removed.append(("junk-like text, skipped", f"{reason}: {piece[:60]}…"))
+                else:
+                    pieces.append(piece)
+            para = "".join(pieces).strip()
+            if not para:
+                continue
         for n in unpunctuated_runs(para):
             removed.append(("long text without sentence punctuation, cut into bounded passages", f"{n} characters: {para[:60]}…"))
         kept.append(para)
