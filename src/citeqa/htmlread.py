@@ -11,7 +11,7 @@ rows as `cell | cell`; `<pre>` as a fenced block.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -30,6 +30,26 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 class HtmlText:
     text: str
     title: str
+    meta: dict[str, str] = field(default_factory=dict)  # authors, year, venue from <meta> tags
+
+
+META = {
+    "authors": ("citation_author", "author", "dc.creator", "article:author"),
+    "year": ("citation_publication_date", "citation_date", "dc.date", "article:published_time", "date"),
+    "venue": ("citation_journal_title", "og:site_name", "dc.publisher", "citation_publisher"),
+}
+
+
+def _meta(tree: etree._Element) -> dict[str, str]:
+    found: dict[str, str] = {}
+    tags = {(m.get("name") or m.get("property") or "").lower(): m.get("content") or "" for m in tree.iter("meta")}
+    for key, names in META.items():
+        value = next((tags[n].strip() for n in names if tags.get(n, "").strip()), "")
+        if key == "year":
+            value = (re.search(r"\b(1[89]\d\d|20\d\d)\b", value) or [""])[0]
+        if value:
+            found[key] = value
+    return found
 
 
 def parse(html: str) -> etree._Element:
@@ -137,7 +157,7 @@ def html_to_text(html: str) -> HtmlText:
     if not title:
         h1 = tree.find(".//h1")
         title = _inline(h1) if h1 is not None else ""
-    return HtmlText(text="\n\n".join(out.blocks), title=title)
+    return HtmlText(text="\n\n".join(out.blocks), title=title, meta=_meta(tree))
 
 
 def visible_text_nodes(html: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class RawText:
     format: str = "text"  # "text" | "pdf" | "html"
     notices: list[str] = field(default_factory=list)
     outline: list[tuple[int, int, str]] = field(default_factory=list)  # (page, level, title) bookmarks
+    meta: dict[str, str] = field(default_factory=dict)  # authors, year, venue from the file's metadata
 
 
 _LEGACY = ("gb18030", "big5", "cp1252", "cp1250", "cp1251", "latin_1")
@@ -153,7 +155,12 @@ def read_pdf(path: Path) -> RawText:
                 if not ok:
                     raise IngestError(f"{path.name}: encrypted PDF needs a password — save an unencrypted copy and add that")
             pages = [(page.extract_text() or "") for page in reader.pages]
-            title = (reader.metadata.title if reader.metadata else "") or ""
+            info = reader.metadata
+            title = (info.title if info else "") or ""
+            meta = {"authors": str(info.author or "").strip()} if info and info.author else {}
+            created = str((info.get("/CreationDate") if info else "") or "")
+            if re.match(r"^D:(1[89]|20)\d\d", created):
+                meta["year"] = created[2:6]
             outline = _outline(reader, notices)
         notices += [f"{path.name}: PDF reader: {w.message}" for w in caught][:20]
     except IngestError:
@@ -165,7 +172,7 @@ def read_pdf(path: Path) -> RawText:
         log.propagate = old_propagate
     if not any(p.strip() for p in pages):
         raise IngestError(f"{path.name}: PDF has no text layer ({len(pages)} pages, scanned?) — OCR needed; run it through OCR first")
-    return RawText(pages=pages, paged=True, title=str(title).strip(), format="pdf", notices=notices, outline=outline)
+    return RawText(pages=pages, paged=True, title=str(title).strip(), format="pdf", notices=notices, outline=outline, meta=meta)
 
 
 class _Collect(logging.Handler):
@@ -186,7 +193,7 @@ def read_html(data: bytes, name: str) -> RawText:
     page = html_to_text(decode_text(data, name, notices))
     if not page.text.strip():
         raise IngestError(f"{name}: HTML page has no readable text")
-    return RawText(pages=[page.text], paged=False, title=page.title, format="html", notices=notices)
+    return RawText(pages=[page.text], paged=False, title=page.title, format="html", notices=notices, meta=page.meta)
 
 
 def read_raw(path: Path) -> RawText:
@@ -260,7 +267,7 @@ def load_document(entry: DocumentEntry) -> tuple[Document, list[tuple[str, str]]
         kind=entry.kind,
         title_en=entry.title_en,
         url=entry.url,
-        authors=entry.authors,
+        authors=entry.authors or [a.strip() for a in re.split(r"[;；]|\band\b", raw.meta.get("authors", "")) if a.strip()],
         pages=pages,
         tables=cells,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -268,6 +275,8 @@ def load_document(entry: DocumentEntry) -> tuple[Document, list[tuple[str, str]]
         source_format=raw.format,
         headings=headings,
         notices=list(raw.notices),
+        year=str(getattr(entry, "year", "") or raw.meta.get("year", "")),
+        venue=str(getattr(entry, "venue", "") or raw.meta.get("venue", "")),
     )
     return doc, removed
 

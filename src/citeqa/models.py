@@ -43,6 +43,8 @@ class Document:
     source_format: str = ""  # "text" | "pdf" | "html" ("" in indexes built before locators)
     headings: list[Any] = field(default_factory=list)  # (offset in text, level, title) from a PDF outline
     notices: list[str] = field(default_factory=list)  # reader warnings (encoding guess, PDF parser messages)
+    year: str = ""  # publication year when the manifest or the file's metadata gives it
+    venue: str = ""  # journal, publisher or web site, for citations
 
     def page_at(self, offset: int) -> int | None:
         """Page number (1-based) of a character offset, when the reader knew pages."""
