@@ -264,7 +264,7 @@ def _paragraphs(lines: list[str]) -> list[list[str]]:
             prev_blank = True
             continue
         fence = line.startswith("```")
-        heading = not fenced and not fence and _is_heading(line, standalone=prev_blank)
+        heading = not fenced and not fence and not raw.startswith(("    ", "\t")) and _is_heading(line, standalone=prev_blank)
         starts_new = False
         if current and fenced:
             starts_new = False  # a code block is one paragraph; `# comment` in it is no heading
