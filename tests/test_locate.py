@@ -31,7 +31,7 @@ def _round_trip(entry: DocumentEntry):
     return doc, chunks, locators, removed
 
 
-def make_report_pdf(path: Path) -> Path:
+def make_report_pdf(path: Path, bookmarks: bool = True) -> Path:
     """A 3-page English report: running head, `· Page N` footer, bookmarks, sentences cut by page breaks."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
@@ -61,7 +61,7 @@ def make_report_pdf(path: Path) -> Path:
         c.drawString(50, 810, "Annual Report on Research Coordination 2023")
         y = 770
         for kind, text in lines[i : i + 9]:
-            if kind == "H":
+            if kind == "H" and bookmarks:
                 c.bookmarkPage(f"p{page}y{y}")
                 c.addOutlineEntry(text, f"p{page}y{y}", level=0)
             c.setFont("Helvetica-Bold" if kind == "H" else "Helvetica", 14 if kind == "H" else 11)
@@ -152,3 +152,9 @@ def test_english_paragraph_in_a_chinese_source_is_not_the_article_abstract(tmp_p
     )
     doc, _ = load_document(_entry(src))
     assert all("English title and abstract" not in c.section for c in chunk_document(doc))
+
+
+def test_pdf_without_bookmarks_takes_headings_from_font_size(tmp_path):
+    pdf = make_report_pdf(tmp_path / "plain.pdf", bookmarks=False)
+    doc, chunks, _, _ = _round_trip(_entry(pdf))
+    assert {c.section for c in chunks} == {("1 Introduction",), ("2 Budget planning",), ("3 Evaluation",)}

@@ -8,36 +8,20 @@ to do, so a build can report it and carry on with the other documents.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 import unicodedata
-import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .clean import Cleaned, clean, is_cjk_text
 from .corpus import DocumentEntry
 from .guards import guard_paragraphs, repeated_furniture
 from .locate import align
+from .pdfread import read_pdf
+from .rawtext import IngestError, RawText
 from .models import Document
 
 MAX_FILE_BYTES = int(float(os.environ.get("CITEQA_MAX_DOC_MB", "10")) * 1024 * 1024)  # ~25k passages, ~1.5 h to embed on 2 cores
-
-
-class IngestError(Exception):
-    """A document could not be read; the message names the reason and the fix."""
-
-
-@dataclass
-class RawText:
-    pages: list[str]  # one string per page; formats without pages give one entry
-    paged: bool
-    title: str = ""
-    format: str = "text"  # "text" | "pdf" | "html"
-    notices: list[str] = field(default_factory=list)
-    outline: list[tuple[int, int, str]] = field(default_factory=list)  # (page, level, title) bookmarks
-    meta: dict[str, str] = field(default_factory=dict)  # authors, year, venue from the file's metadata
 
 
 _LEGACY = ("gb18030", "big5", "cp1252", "cp1250", "cp1251", "latin_1")
@@ -108,81 +92,6 @@ def _looks_binary(data: bytes) -> bool:
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False
     return sample.count(b"\x00") > len(sample) * 0.3
-
-
-def _outline(reader, notices: list[str]) -> list[tuple[int, int, str]]:
-    """(page number, level, title) of a PDF's bookmarks, when it has them."""
-    found: list[tuple[int, int, str]] = []
-
-    def walk(items, level: int) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item, level + 1)
-                continue
-            try:
-                page = reader.get_destination_page_number(item)
-            except Exception:  # a bookmark pointing nowhere is not worth failing the document
-                continue
-            if page is not None and page >= 0 and str(item.title).strip():
-                found.append((page + 1, level, " ".join(str(item.title).split())))
-
-    try:
-        walk(reader.outline, 1)
-    except Exception as exc:  # malformed outlines are common; the text is still readable
-        notices.append(f"PDF outline unreadable ({exc.__class__.__name__}), no bookmarks used as sections")
-    return found
-
-
-def read_pdf(path: Path) -> RawText:
-    """Text page by page; pypdf's own warnings are collected as notices, never printed."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError, PyPdfError
-
-    notices: list[str] = []
-    handler = _Collect(notices, path.name)
-    log = logging.getLogger("pypdf")
-    log.addHandler(handler)
-    old_propagate, log.propagate = log.propagate, False
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            reader = PdfReader(str(path))
-            if reader.is_encrypted:
-                try:
-                    ok = reader.decrypt("")
-                except Exception as exc:  # pypdf raises several types for unsupported crypto
-                    raise IngestError(f"{path.name}: encrypted PDF ({exc}) — save an unencrypted copy and add that") from exc
-                if not ok:
-                    raise IngestError(f"{path.name}: encrypted PDF needs a password — save an unencrypted copy and add that")
-            pages = [(page.extract_text() or "") for page in reader.pages]
-            info = reader.metadata
-            title = (info.title if info else "") or ""
-            meta = {"authors": str(info.author or "").strip()} if info and info.author else {}
-            created = str((info.get("/CreationDate") if info else "") or "")
-            if re.match(r"^D:(1[89]|20)\d\d", created):
-                meta["year"] = created[2:6]
-            outline = _outline(reader, notices)
-        notices += [f"{path.name}: PDF reader: {w.message}" for w in caught][:20]
-    except IngestError:
-        raise
-    except (PdfReadError, PyPdfError, ValueError, KeyError, OSError) as exc:
-        raise IngestError(f"{path.name}: broken or truncated PDF ({exc.__class__.__name__}: {exc}) — re-export or re-download it") from exc
-    finally:
-        log.removeHandler(handler)
-        log.propagate = old_propagate
-    if not any(p.strip() for p in pages):
-        raise IngestError(f"{path.name}: PDF has no text layer ({len(pages)} pages, scanned?) — OCR needed; run it through OCR first")
-    return RawText(pages=pages, paged=True, title=str(title).strip(), format="pdf", notices=notices, outline=outline, meta=meta)
-
-
-class _Collect(logging.Handler):
-    def __init__(self, sink: list[str], name: str):
-        super().__init__(logging.WARNING)
-        self.sink, self.name = sink, name
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if len(self.sink) < 20:
-            self.sink.append(f"{self.name}: PDF reader: {record.getMessage()}")
 
 
 def read_html(data: bytes, name: str) -> RawText:
