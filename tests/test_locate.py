@@ -104,7 +104,10 @@ def test_text_and_markdown_sources(tmp_path):
         encoding="utf-8",
     )
     gbk = tmp_path / "zh.txt"
-    gbk.write_bytes("1　总体要求\n\n科技部统筹协调各部门的科研经费，\n避免重复资助。\n\n2　主要措施\n\n建立联席会议制度，每季度召开一次会议。\n".encode("gb18030"))
+    gbk.write_bytes(
+        "1　总体要求\n\n科技部统筹协调各部门的科研经费，\n避免重复资助。\n\n2　主要措施\n\n建立联席会议制度，每季度召开一次会议。\n\n"
+        "一、组织保障\n\n各部门明确一名联络员，负责日常沟通。\n\n（一）经费保障\n\n联席会议的工作经费列入部门预算。\n".encode("gb18030")
+    )
     sections = {}
     for path in (md, txt, gbk):
         doc, chunks, locators, _ = _round_trip(_entry(path))
@@ -118,6 +121,8 @@ def test_text_and_markdown_sources(tmp_path):
     assert sections["Councils rec"] == ("Strategy Overview", "Funding")  # `==` is a second-level heading
     assert sections["Each program"][-1] == "1.2 Evaluation of programmes"
     assert sections["建立联席会议制度，每季度"] == ("2 主要措施",)
+    assert sections["各部门明确一名联络员，负"] == ("2 主要措施", "一、组织保障")
+    assert sections["联席会议的工作经费列入部"] == ("2 主要措施", "一、组织保障", "（一）经费保障")
 
 
 @pytest.mark.parametrize("page", sorted(p.name for p in HTML.glob("*.html")))

@@ -13,7 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from .clean import HEADING, MD_HEADING, TEXT_HEADING, WIKI_HEADING, is_cjk_text
+from .clean import CN_HEADING, CN_LEVELS, HEADING, MD_HEADING, TEXT_HEADING, WIKI_HEADING, is_cjk_text
 from .models import Chunk, Document
 
 CHUNKER_VERSION = "structure-v2"  # v2: headings per document type, passages continue across page breaks
@@ -103,6 +103,8 @@ def _section_title(text: str) -> tuple[int, str] | None:
         return len(m.group(1)), m.group(2).strip()
     if m := TEXT_HEADING.match(text):
         return m.group(1).count(".") + 1, f"{m.group(1)} {m.group(2).strip()}"
+    if m := CN_HEADING.match(text):
+        return CN_LEVELS[m.group(1)[-1]], f"{m.group(1)}{m.group(2).strip()}"
     return None
 
 

@@ -40,6 +40,9 @@ MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
 WIKI_HEADING = re.compile(r"^(={1,6})\s*([^=\s].{0,100}?)\s*\1$")  # == Title ==
 TEXT_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?[ \u3000]+([A-Z][^.!?。！？:;]{1,80})$")  # 1.2 Scope of work
 UNDERLINE = re.compile(r"^(={3,}|-{3,})$")
+# Chinese document headings: 第一章 / 第二节 / 一、 / （一） / 第三条, short and without a sentence end.
+CN_HEADING = re.compile(r"^(第[一二三四五六七八九十百零\d]{1,4}[章节条]|[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[\s\u3000]*([^。！？；;!?]{0,40})$")
+CN_LEVELS = {"章": 1, "节": 2, "、": 3, "）": 4, ")": 4, "条": 5}
 LIST_START = re.compile(r"^([一二三四五六七八九十]+是|[①-⑳]|\[\d+\]\s)")
 CN_TERMINAL = "。！？；：”」』）)■"
 AUTHOR_LINE = re.compile(r"^[A-Z]{2,}\s+[A-Z][a-z]+(?:\s*,\s*[A-Z]{2,}\s+[A-Z][a-z]+)*$")
@@ -213,7 +216,7 @@ def _is_heading(line: str, standalone: bool = True) -> bool:
     """Numbered Chinese and Markdown headings anywhere; plain-text forms only after a blank line."""
     if (HEADING.match(line) and _CJK_RE.search(line)) or MD_HEADING.match(line):
         return True
-    return standalone and bool(TEXT_HEADING.match(line) or WIKI_HEADING.match(line))
+    return standalone and bool(TEXT_HEADING.match(line) or WIKI_HEADING.match(line) or CN_HEADING.match(line))
 
 
 def _markup_blocks(text: str) -> list[str]:
