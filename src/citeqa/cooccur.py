@@ -25,6 +25,7 @@ class Cooccurrence:
         self._sketch: dict[str, np.ndarray] = {t: np.asarray(sorted(s), dtype=np.uint32) for t, s in (sketches or {}).items()}
         self.df: dict[str, int] = dict(df or {})
         self._windows = 0
+        self._sets: dict[str, frozenset[int] | None] = {}
 
     def add_window(self, terms: Iterable[str]) -> None:
         """Record one text window (a set of distinct terms)."""
@@ -49,18 +50,23 @@ class Cooccurrence:
         out.df = {t: n for t, n in self.df.items() if t in out._sketch}
         return out
 
+    def _set(self, term: str) -> frozenset[int] | None:
+        if term not in self._sets:
+            sk = self._sketch.get(term)
+            self._sets[term] = None if sk is None else frozenset(sk.tolist())
+        return self._sets[term]
+
     def overlap(self, a: str, b: str) -> float:
         """Estimated share of the rarer term's windows that also hold the other (0 when unknown)."""
-        sa, sb = self._sketch.get(a), self._sketch.get(b)
+        sa, sb = self._set(a), self._set(b)
         if sa is None or sb is None or a == b:
             return 0.0
-        union = np.union1d(sa, sb)[:K]
-        both = np.intersect1d(sa, sb, assume_unique=True)
-        inter = np.isin(union, both, assume_unique=True).sum()
+        union = sorted(sa | sb)[:K]
+        inter = sum(1 for x in union if x in sa and x in sb)
         jaccard = inter / len(union)
         na, nb = self.df[a], self.df[b]
         shared = jaccard * (na + nb) / (1 + jaccard)  # |A∩B| from J = |A∩B| / (|A| + |B| - |A∩B|)
-        return float(min(1.0, shared / min(na, nb)))
+        return min(1.0, shared / min(na, nb))
 
     def __len__(self) -> int:
         return len(self._sketch)

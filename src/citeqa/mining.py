@@ -30,6 +30,7 @@ _FILEISH = re.compile(r"\.[A-Za-z]|^-|[-.]$")
 _PROPER = {"ns", "nr", "nt", "nz", "nrfg", "nrt"}
 LOOKBACK = 42
 MIN_WORD_SHARE = 2 / 3  # English content words a gloss must explain through CEDICT (chosen on the article + Debian FAQ)
+MIN_COVERAGE = 0.5  # share of the Chinese term's characters the English must explain
 MIN_LETTER_SHARE = 0.6  # acronym letters (>= 4 letters) that must be sense initials; 3 or fewer: all
 
 
@@ -44,7 +45,10 @@ class Site:
 
 
 def is_acronym(word: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z][A-Za-z&.\-]*", word)) and sum(c.isupper() for c in word) >= 2
+    """NNI, R&D, NSIs, ImPACT: mostly capitals (Build-Dependencies is a word, not an acronym)."""
+    letters = [c for c in word if c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z&.\-]*", word)) and upper >= 2 and 2 * upper >= len(letters)
 
 
 def abbreviates(short: str, long: str) -> bool:
@@ -146,19 +150,26 @@ def _initials(seg: str) -> tuple[set[str], int]:
     return {w[0] for ws in senses for w in ws}, max(map(len, senses), default=0)
 
 
-def _acronym_fits(acronym: str, zh: str) -> bool:
-    """Enough of the acronym's letters are initials of the senses of distinct Chinese segments (any order)."""
+def _acronym_fits(acronym: str, segs: list[str]) -> list[bool]:
+    """Which segments give the acronym a letter (initials of their senses); [] when too few letters fit.
+
+    Letters are first matched in order (a name's words usually keep their order across the two
+    languages: SIP = 战略 创新 促进), then in any order (OECD = 经济 合作 发展 组织).
+    """
     letters = [c.lower() for c in acronym if c.isupper()]  # NSIs, ImPACT: capitals only
-    segs = [_initials(s) for s in segment(zh)]
-    used = [0] * len(segs)
-    matched = 0
-    for ch in letters:  # "science and technology" (科技) may give S and T
-        j = next((j for j, (ini, cap) in enumerate(segs) if ch in ini and used[j] < cap), None)
-        if j is not None:
-            used[j] += 1
-            matched += 1
+    initials = [_initials(s) for s in segs]
     need = len(letters) if len(letters) <= 3 else MIN_LETTER_SHARE * len(letters)
-    return len(letters) >= 2 and matched >= need
+    for ordered in (True, False):
+        used, last = [0] * len(segs), 0
+        for ch in letters:  # "science and technology" (科技) may give S and T
+            order = range(last, len(segs)) if ordered else sorted(range(len(segs)), key=lambda j: used[j] > 0)
+            j = next((j for j in order if ch in initials[j][0] and used[j] < initials[j][1]), None)
+            if j is not None:
+                used[j] += 1
+                last = j
+        if len(letters) >= 2 and sum(used) >= need:
+            return [n > 0 for n in used]
+    return []
 
 
 def _trim(zh: str, explained: list[bool]) -> str:
@@ -181,16 +192,18 @@ def validate(en: str, zh: str) -> str:
         return zh  # a transliterated personal name: 保罗·纳斯爵士 (Sir Paul Nurse)
     senses = _senses(zh)
     if is_acronym(en) and " " not in en:
-        return zh if _acronym_fits(en, zh) else ""
-    words = [stem_key(w) for w in content_words(en)]
-    if not words:
-        return ""
-    hits = [any(w in s for s in senses) for w in words]
-    if sum(hits) < MIN_WORD_SHARE * len(words):
-        return ""
-    explained = [any(w in s for w in words) for s in senses]
-    term = _trim(zh, explained)
-    return term if len(term) >= 2 else ""
+        explained = _acronym_fits(en, segment(zh))
+        term = zh if explained else ""
+    else:
+        words = [stem_key(w) for w in content_words(en)]
+        hits = [any(w in s for s in senses) for w in words]
+        if not words or sum(hits) < MIN_WORD_SHARE * len(words):
+            return ""
+        explained = [any(w in s for w in words) for s in senses]
+        term = _trim(zh, explained)
+        explained = explained[len(segment(zh)) - len(segment(term)) :]
+    covered = sum(len(seg) for seg, ok in zip(segment(term), explained) if ok)
+    return term if len(term) >= 2 and covered >= MIN_COVERAGE * len(term) else ""
 
 
 def mine(sites: list[Site], counts: Counter[str], *, check: bool = True) -> list[tuple[str, str]]:
