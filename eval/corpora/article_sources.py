@@ -7,7 +7,9 @@
 The corpus is a copy of corpus/ (article + manifest.toml) with each file of eval/sources/ added
 through `citeqa add` (so the manifest records title, URL and the article references it backs).
 One source is added as a PDF rendered here from its text with reportlab, so the PDF reader is
-exercised without committing a binary. Re-running adds nothing new and rebuilds nothing.
+exercised without committing a binary. Re-running adds nothing new and rebuilds nothing;
+after editing a source run with --fresh (`citeqa add` knows a source by its URL and keeps the
+copy it already has).
 Where the texts come from, and under which licence: eval/sources/PROVENANCE.md.
 """
 
