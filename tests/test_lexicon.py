@@ -1,4 +1,4 @@
-"""Tests for citeqa.lexicon: gloss mining, CEDICT query translation, acronyms, persistence, speed.
+"""Tests for citeqa.lexicon on the article: gloss mining, CEDICT query translation, acronyms, persistence.
 
 Most tests run on the real article, joined by `join_lines` into the shape the real cleaner produces
 (no line breaks or spaces between CJK characters); a few use tiny invented texts to show the mining
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -174,16 +173,3 @@ def test_mining_is_not_tied_to_the_article() -> None:
     assert ("International Atomic Energy Agency", "国际原子能机构") in gloss
     assert lex.expand_acronyms("IEA") == {"IEA": ["International Energy Agency", "国际能源署"]}
     assert "国际能源署" in terms(lex.translate_en("What does the IEA update?"))
-
-
-def test_speed(text: str, lex: Lexicon) -> None:
-    started = time.perf_counter()
-    Lexicon.build([text])
-    assert time.perf_counter() - started < 3.0
-    queries = ["How many cabinet members and expert members make up the Japanese council chaired by the prime minister?",
-               "Which groups assess the scientific excellence and maturity of roadmap proposals?"] * 50
-    started = time.perf_counter()
-    for q in queries:
-        lex.translate_en(q)
-        lex.translate_zh("日本综合科学技术创新会议由谁担任主席？")
-    assert (time.perf_counter() - started) / len(queries) < 0.005

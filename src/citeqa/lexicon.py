@@ -104,7 +104,7 @@ def _scan(texts: list[str], sites: list[mining.Site]) -> _Scan:
                 else:
                     scan.english.update(en_tokens(line))
                 continue
-            if len(_HAS_HAN.findall(line)) >= len(re.findall("[A-Za-z]", line)):  # not an untranslated English sentence
+            if len(_HAS_HAN.findall(line)) * 4 >= len(re.findall("[A-Za-z]", line)):  # not an untranslated English sentence
                 scan.latin.update(w.lower() for w in latin_tokens(line))
             run: list[str] = []
             window: set[str] = set()
