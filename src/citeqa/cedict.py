@@ -33,7 +33,8 @@ def clean_definition(sense: str) -> str:
     """A CEDICT sense as plain English: no classifiers, variants, surnames, pinyin or bracketed notes."""
     if _NOISE.search(sense):
         return ""
-    d = re.sub(r"\([^()]*\)|\[[^\]]*\]|\S*\|\S*|\"", " ", sense)
+    d = re.sub(r"\([^()]*\)|\[[^\]]*\]", " ", sense)  # notes and pinyin first: [Lian2 he2 wang2 guo2] has spaces
+    d = re.sub(r"\S*\|\S*|\"", " ", d)
     d = re.sub(r"^\s*(?:lit\.|fig\.)?\s*(?:to|a|an|the)?\s+", "", " " + d)
     d = " ".join(d.split()).strip(" ,.;:!?")
     return d if re.search("[A-Za-z]{2}", d) and len(d.split()) <= 6 else ""

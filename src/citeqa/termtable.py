@@ -194,13 +194,14 @@ class TermTable:
         stems = en_tokens(en)
         return min((self.en_vocab.get(s, 0) for s in stems), default=0)
 
-    def _english(self, zh: str, limit: int) -> list[tuple[str, float]]:
-        """English for a known Chinese term: its glossed names, else its senses the collection's English uses."""
+    def _english(self, zh: str, limit: int, restrict: bool = True) -> list[tuple[str, float]]:
+        """English for a known Chinese term: its glossed names, else its senses (those the collection's English uses)."""
         entries = self.zh2en.get(zh, [])
         gloss = [p.en for p in entries if p.source == "gloss"]
         if gloss:
             return [(en, 1.0) for en in dict.fromkeys(gloss)]
-        ranked = [(p.weight * (1 + math.log1p(n)) if self._restrict else p.weight, p.en) for p in entries if (n := self._in_vocab(p.en))]
+        restrict = restrict and self._restrict
+        ranked = [(p.weight * (1 + math.log1p(n)) if restrict else p.weight, p.en) for p in entries if (n := self._in_vocab(p.en) if restrict else 1)]
         if not ranked:
             ranked = [(p.weight, p.en) for p in entries[:1]]
         ranked = sorted(ranked, key=lambda x: -x[0])[:limit]
@@ -276,6 +277,6 @@ class TermTable:
         out: list[str] = []
         for zh in self._known_terms(zh_text):
             if zh not in cache:
-                cache[zh] = self._english(zh, 2)
+                cache[zh] = self._english(zh, 2, restrict=False)  # matched against what users type, not the collection
             out += [en for en, _ in cache[zh]]
         return list(dict.fromkeys(out))

@@ -70,7 +70,7 @@ def phrase_key(toks: list[tuple[str, str, str]] | tuple[tuple[str, str, str], ..
 
 def is_code(token: str) -> bool:
     """A command, path, option, file name, version or identifier: never translated."""
-    return bool(_CODE.search(token)) and not _ABBREVIATION.fullmatch(token)
+    return bool(_CODE.search(token)) and bool(re.search("[A-Za-z0-9]", token)) and not _ABBREVIATION.fullmatch(token)
 
 
 def latin_tokens(text: str) -> list[str]:
