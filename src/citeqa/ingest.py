@@ -194,6 +194,8 @@ def _place_headings(body: str, offset: int, titles: list[tuple[int, str]]) -> li
     """Offsets of outline titles in a page's cleaned text (matched with spaces ignored)."""
     from .clean import squash
 
+    if not titles:
+        return []
     out, sq, pos = [], [], []
     for i, ch in enumerate(body):
         if not ch.isspace():

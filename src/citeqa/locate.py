@@ -10,6 +10,7 @@ nothing and are skipped.
 from __future__ import annotations
 
 import bisect
+from array import array
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -21,9 +22,42 @@ ANCHOR = 10  # characters that must agree to re-synchronise after a gap
 WINDOW = 20000  # how far ahead a gap may reach (a removed foreign abstract, a moved table part)
 
 
-def _squash_index(text: str) -> tuple[str, list[int]]:
-    keep = [i for i, ch in enumerate(text) if not ch.isspace()]
+def _squash_index(text: str) -> tuple[str, array]:
+    keep = array("q", (i for i, ch in enumerate(text) if not ch.isspace()))
     return "".join(text[i] for i in keep), keep
+
+
+def _common(a: str, i: int, b: str, j: int) -> int:
+    """Length of the common prefix of a[i:] and b[j:], compared in blocks."""
+    n, step = 0, 1024
+    while step:
+        if i + n + step <= len(a) and j + n + step <= len(b) and a[i + n : i + n + step] == b[j + n : j + n + step]:
+            n += step
+        else:
+            step //= 2
+    return n
+
+
+class _Runs:
+    """Builds runs from (clean, raw) character pairs in order."""
+
+    def __init__(self, raw: str):
+        self.raw, self.runs = raw, []
+
+    def add(self, cpos: array, rpos: array, p: int, q: int, k: int) -> None:
+        runs, raw = self.runs, self.raw
+        for t in range(k):
+            c, r = cpos[p + t], rpos[q + t]
+            if runs:
+                last = runs[-1]
+                gap_c, gap_r = c - (last[0] + last[2]), r - (last[1] + last[2])
+                if gap_c == gap_r and 0 <= gap_c <= 8:  # same offset across a run of spaces
+                    last[2] = c - last[0] + 1
+                    continue
+                if gap_r > 0 and raw[last[1] + last[2] : r].strip():
+                    runs.append([c, r, 1, last[1] + last[2]])  # raw text the cleaned text left out comes first
+                    continue
+            runs.append([c, r, 1])
 
 
 def align(raw: str, clean: str) -> list[list[int]]:
@@ -32,17 +66,17 @@ def align(raw: str, clean: str) -> list[list[int]]:
     A fourth element marks raw text the cleaned text left out just before the run.
 
     Paragraph by paragraph (a rebuilt table can move text), each paragraph is located by its
-    opening characters, then walked character by character; after a mismatch the walk resumes
+    opening characters, then walked in stretches that agree; after a mismatch the walk resumes
     where the next ANCHOR characters agree again.
     """
     sraw, rpos = _squash_index(raw)
-    pairs: list[tuple[int, int]] = []
+    out = _Runs(raw)
     cursor, start = 0, 0
     for para in clean.split("\n\n"):
         label = TABLE_LABEL.match(para)
         skip = label.end() if label else 0  # a rebuilt cell's label is citeqa's, not the source's
         sq, cpos = _squash_index(para[skip:])
-        cpos = [start + skip + i for i in cpos]
+        cpos = array("q", (start + skip + i for i in cpos))
         start += len(para) + 2
         if not sq:
             continue
@@ -53,10 +87,12 @@ def align(raw: str, clean: str) -> list[list[int]]:
         q = q if q >= 0 else cursor
         p, synced = 0, sraw.startswith(head, q)
         while p < len(sq) and q <= len(sraw):
-            if synced and q < len(sraw) and sq[p] == sraw[q]:
-                pairs.append((cpos[p], rpos[q]))
-                p, q = p + 1, q + 1
-                continue
+            if synced:
+                k = _common(sq, p, sraw, q)
+                if k:
+                    out.add(cpos, rpos, p, q, k)
+                    p, q = p + k, q + k
+                    continue
             anchor = sq[p : p + ANCHOR]
             hit = sraw.find(anchor, q, q + WINDOW + len(anchor))
             if hit >= 0 and (len(anchor) >= 4 or hit == q):
@@ -64,19 +100,7 @@ def align(raw: str, clean: str) -> list[list[int]]:
             else:
                 p, synced = p + 1, False
         cursor = max(cursor, q)
-    runs: list[list[int]] = []
-    for c, r in pairs:
-        if runs:
-            c0, r0, n = runs[-1][:3]
-            gap_c, gap_r = c - (c0 + n), r - (r0 + n)
-            if gap_c == gap_r and 0 <= gap_c <= 8:  # same offset across a run of spaces
-                runs[-1][2] = c - c0 + 1
-                continue
-            if gap_r > 0 and raw[r0 + n : r].strip():
-                runs.append([c, r, 1, r0 + n])  # raw text before this run that the cleaned text left out
-                continue
-        runs.append([c, r, 1])
-    return runs
+    return out.runs
 
 
 def map_span(runs: list[list[int]], start: int, end: int) -> tuple[int, int, list[list[int]]] | None:
