@@ -163,3 +163,27 @@ def test_pdf_without_bookmarks_takes_headings_from_font_size(tmp_path):
     pdf = make_report_pdf(tmp_path / "plain.pdf", bookmarks=False)
     doc, chunks, _, _ = _round_trip(_entry(pdf))
     assert {c.section for c in chunks} == {("1 Introduction",), ("2 Budget planning",), ("3 Evaluation",)}
+
+
+def test_locators_and_show_survive_the_index(tmp_path):
+    """Documents and passages read back from a built index locate exactly as freshly read ones."""
+    import shutil
+
+    from citeqa.build import build_index
+    from citeqa.show import show_passage
+    from citeqa.store import load_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    make_report_pdf(corpus / "report.pdf")
+    shutil.copy(HTML / "gov.html", corpus / "gov.html")
+    build_index(corpus, tmp_path / "index", progress=False)
+    data = load_index(tmp_path / "index")
+    for doc_id in ("report", "gov"):
+        fresh, _ = load_document(_entry(corpus / f"{doc_id}{'.pdf' if doc_id == 'report' else '.html'}"))
+        stored = data.documents[doc_id]
+        chunks = [c for c in data.chunks if c.doc_id == doc_id]
+        assert chunks and [source_locator(c, stored) for c in chunks] == [source_locator(c, fresh) for c in chunks]
+    c = next(c for c in data.chunks if c.doc_id == "report" and c.page == 2)
+    out = show_passage(tmp_path / "index", "report", c.start, c.end)
+    assert f">>> {c.text} <<<" in out and "page 2" in out and "of the page 2 text" in out
