@@ -126,23 +126,36 @@ def map_span(runs: list[list[int]], start: int, end: int) -> tuple[int, int, lis
     return pieces[0][0], pieces[-1][1], gaps
 
 
+_CJK_PUNCT = "，。、；：？！“”‘’（）《》【】"
+
+
+def _clean_block(block: str) -> list[str]:
+    """A passage block as the page shows it: no list dash or heading mark, table cells apart."""
+    block = re.sub(r"^(?:- |#{1,6} |```\w*)", "", block.strip())
+    return [" ".join(cell.split()) for cell in block.split(" | ") if cell.strip()]
+
+
 def text_fragment(text: str, words: int = 4) -> str:
     """A `#:~:text=start,end` link fragment a browser scrolls to and highlights.
 
-    Latin text is cut at word boundaries; Chinese at punctuation or after a few characters,
-    since browsers match a fragment only at word boundaries.
+    Browsers match a fragment only at word boundaries: Latin text is cut between words,
+    Chinese at punctuation (or after a few characters when a clause is long). Marks citeqa
+    added (list dashes, ` | ` between table cells) are left out.
     """
-    body = " ".join(text.split())
-    if not body:
+    cells = [c for block in text.split("\n\n") for c in _clean_block(block)]
+    if not cells:
         return ""
     enc = lambda s: quote(s, safe="")  # noqa: E731 — commas and dashes must be escaped in fragments
-    if len(body) <= 80:
-        return "#:~:text=" + enc(body)
-    if sum(ord(ch) > 0x2E80 for ch in body) > len(body) / 3:
-        head, tail = body[:12], body[-12:]
+    first, last = cells[0], cells[-1]
+    if len(cells) == 1 and len(first) <= 80:
+        return "#:~:text=" + enc(first)
+    if sum(ord(ch) > 0x2E80 for ch in first + last) > len(first + last) / 3:
+        head = re.split(f"[{_CJK_PUNCT}]", first)[0] or first
+        head = head if 4 <= len(head) <= 40 else first[:12]
+        clauses = [c for c in re.split(f"(?<=[{_CJK_PUNCT}])", last) if c]
+        tail = clauses[-1] if clauses and 4 <= len(clauses[-1]) <= 40 else last[-12:]
     else:
-        parts = body.split(" ")
-        head, tail = " ".join(parts[:words]), " ".join(parts[-words:])
+        head, tail = " ".join(first.split(" ")[:words]), " ".join(last.split(" ")[-words:])
     return f"#:~:text={enc(head)},{enc(tail)}"
 
 
