@@ -1,18 +1,83 @@
-"""Check a claim against the passages search finds for it: one verdict per passage, with reasons.
+"""One verdict per claim: supported, contradicted, not_found or mixed, with the aligned facts behind it.
 
-`verify.check_claim` is deterministic and only knows generic language; this module feeds it the
-corpus's own names (mined glosses and manifest facet aliases) so that "UKRI" and "英国研究与创新署"
-count as one actor.
+The claim is searched, each passage sentence is reduced to statements (`claims.Analyzer`), and a
+claim value is compared only with passage values of the same kind whose sentence is about the same
+subject (mechanism) and attribute (enough of the claim's other terms). A year alone never
+supports a claim; a conflict needs the same alignment a support would need.
 """
 
 from __future__ import annotations
 
+import re
+import time
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .models import SearchResult
+from .claims import _CLAUSE, Analyzer, ClaimView, Sentence, negated
+from .models import Hit, SearchResult
 from .search import Searcher
-from .verify import Verdict, check_claim
+from .verify import Fact, Verdict, _label, _matches
+from .verify import check_claim as check_passage
+
+VERDICTS = ("supported", "contradicted", "not_found", "mixed")
+# Share of the claim's other terms a sentence must contain before its values are compared, per value kind.
+# Chosen on eval/claims_dev.jsonl (see eval/CLAIMS.md); years need more because many sentences carry one.
+MIN_ALIGN = {"money": 0.25, "count": 0.25, "percent": 0.25, "frequency": 0.3, "duration": 0.3, "year": 0.75, "actor": 0.0}
+YEAR_ANCHOR = 0.75  # a matching year counts towards support only in a sentence this well aligned
+STATEMENT = 0.9  # a claim without comparable values is supported by one clause holding this share of its terms
+NEGATION = 0.6  # a clause this well aligned with the opposite polarity contradicts the claim
+ATTRIBUTION = 0.75  # ... and one this well aligned that the sources give to another mechanism
+SEARCH_K = 10  # passages judged per claim; the report shows the k best, deciding passages first
+CLOSE = 0.15  # support and conflict within this alignment of each other make a fact "mixed"
+_LOCAL_BODY = re.compile(r"[\u4e00-\u9fff]{2,8}(?:会议|委员会|理事会|办公室|工作组|小组)")
+
+
+@dataclass
+class FactPair:
+    """A claim value set against a passage value (or a statement against a sentence)."""
+
+    kind: str
+    relation: str  # supports | conflicts
+    claim: str
+    passage: str
+    sentence: str
+    alignment: float
+    hit: int  # index into the evidence list
+
+    def reason(self) -> str:
+        sign = "=" if self.relation == "supports" else "≠"
+        if self.kind in ("negation", "attribution", "statement"):
+            return f"{self.claim} — passage: “{self.sentence}”"
+        return f"claim {self.claim} {sign} passage {self.passage} — “{self.sentence}”"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "relation": self.relation, "claim": self.claim, "passage": self.passage,
+                "sentence": self.sentence, "alignment": round(self.alignment, 3)}
+
+
+@dataclass
+class ClaimReport:
+    claim: str
+    lang: str
+    verdict: str
+    confidence: float
+    reasons: list[str]
+    hits: list[Hit] = field(default_factory=list)
+    passage_verdicts: list[str] = field(default_factory=list)
+    facts: list[FactPair] = field(default_factory=list)
+    abstained: bool = False
+    notices: list[str] = field(default_factory=list)
+    latency_ms: float = 0.0
+
+    def evidence(self) -> list[dict[str, Any]]:
+        return [{**h.to_dict(), "verdict": v, "facts": [f.to_dict() for f in self.facts if f.hit == i]}
+                for i, (h, v) in enumerate(zip(self.hits, self.passage_verdicts))]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"claim": self.claim, "lang": self.lang, "verdict": self.verdict, "confidence": round(self.confidence, 3),
+                "reasons": self.reasons, "abstained": self.abstained, "notices": self.notices,
+                "latency_ms": round(self.latency_ms, 1), "evidence": self.evidence()}
 
 
 @lru_cache(maxsize=8)
@@ -38,27 +103,203 @@ def claim_aliases(searcher: Searcher) -> dict[str, list[str]]:
     return aliases
 
 
-def judge_claim(searcher: Searcher, claim: str, k: int = 5) -> tuple[SearchResult, list[Verdict]]:
-    """Search for the claim, then judge each hit; raises search.QueryError for an unsearchable claim.
+@lru_cache(maxsize=8)
+def analyzer_for(searcher: Searcher) -> Analyzer:
+    return Analyzer(claim_aliases(searcher), searcher.facets.values.get("mechanism", {}).keys(), searcher.lexicon)
 
-    The highlighted sentence is judged first: a whole passage mentions many numbers, and a claim
-    compared against all of them over-reports conflicts. The whole passage is the fallback only
-    when the sentence has nothing comparable.
-    """
+
+# ---- comparing values ------------------------------------------------------------------------------
+
+def _comparable(an: Analyzer, c: Fact, p: Fact) -> bool:
+    if c.kind != p.kind:
+        return False
+    if c.kind in ("count", "actor"):
+        if c.unit != p.unit:
+            return False
+    return True
+
+
+def _modifier_fits(an: Analyzer, c: Fact, p: Fact, peers: list[Fact]) -> bool:
+    """Counts of one noun are told apart by their modifier (内阁成员 vs 专家成员) when the claim's names one of them."""
+    mc = an.count_modifier(c)
+    named = [q for q in peers if q.kind == "count" and q.unit == c.unit and mc and an.count_modifier(q)
+             and an.same_name(mc, an.count_modifier(q))]
+    return not named or p in named
+
+
+def _equal(an: Analyzer, c: Fact, p: Fact) -> bool | None:
+    if c.kind == "actor":
+        return an.same_name(str(c.value), str(p.value))
+    return _matches(c, p) and (c.kind != "money" or c.unit == p.unit)
+
+
+def _other_body(an: Analyzer, view: ClaimView, s: Sentence, p: Fact) -> bool:
+    """A role stated of a body named just before it ("预算战略会议 … 主席由X担任") that the claim does not name."""
+    before = s.text[: max(0, s.text.find(p.text))]
+    names = _LOCAL_BODY.findall(before[-40:])
+    if not names:
+        return False
+    keys = {k for _, _, k in an.entities(names[-1])}
+    return not (keys & view.mechanisms) and names[-1] not in view.text
+
+
+@dataclass
+class _Ctx:
+    hit: int
+    sentence: Sentence
+    align: float
+    owner: set[str]
+    subject_ok: bool
+
+
+def _years(facts: list[Fact]) -> set[int]:
+    return {int(f.value) for f in facts if f.kind == "year"}
+
+
+def _judge_facts(an: Analyzer, view: ClaimView, ctxs: list[_Ctx]) -> tuple[list[FactPair], list[str]]:
+    """Each claim value against its best-aligned passage values: the pairs and one status per value."""
+    pairs, statuses = [], []
+    cyears = _years(view.facts)
+    for c in view.facts:
+        found: list[tuple[float, bool, _Ctx, Fact]] = []
+        for ctx in ctxs:
+            if not ctx.subject_ok or ctx.align < MIN_ALIGN[c.kind]:
+                continue
+            if c.kind == "actor" and not view.mechanisms and ctx.align < 0.75:
+                continue  # no named subject: the rest of the claim must say whose role it is
+            pyears = _years(ctx.sentence.facts)
+            if c.kind != "year" and cyears and pyears and not cyears & pyears:
+                continue  # the passage speaks of another time
+            for p in ctx.sentence.facts:
+                if not _comparable(an, c, p) or (c.kind == "actor" and _other_body(an, view, ctx.sentence, p)):
+                    continue
+                if c.kind == "count" and not _modifier_fits(an, c, p, ctx.sentence.facts):
+                    continue
+                if c.kind == "year" and not view.event:
+                    continue  # a year is compared only as the date of an event both sides name
+                eq = _equal(an, c, p)
+                if eq is not None:
+                    found.append((ctx.align, eq, ctx, p))
+        sup = max((a for a, eq, _, _ in found if eq), default=None)
+        con = max((a for a, eq, ctx, _ in found if not eq and not any(e and x is ctx for _, e, x, _ in found)), default=None)
+        status = "none"
+        if sup is not None and (con is None or sup >= con + CLOSE):
+            status = "supports"
+        elif con is not None and (sup is None or con >= sup + CLOSE):
+            status = "conflicts"
+        elif sup is not None:
+            status = "mixed"
+        if c.kind == "year" and status == "supports" and sup < YEAR_ANCHOR:
+            status = "year"  # agrees, but a year alone never carries support
+        statuses.append(status)
+        for a, eq, ctx, p in found:
+            if (eq and a == sup) or (not eq and a == con):
+                pairs.append(FactPair(c.kind if c.kind != "actor" else f"who {c.unit}s", "supports" if eq else "conflicts",
+                                      _label(c), _label(p), ctx.sentence.text, a, ctx.hit))
+    return pairs, statuses
+
+
+def _judge_statement(an: Analyzer, view: ClaimView, ctxs: list[_Ctx], anchored: bool) -> list[FactPair]:
+    """Polarity, attribution and whole-statement support, from the best-aligned clause."""
+    out: list[FactPair] = []
+    best: tuple[float, str, _Ctx] | None = None
+    for ctx in ctxs:
+        if ctx.subject_ok:
+            for clause in _CLAUSE.findall(ctx.sentence.text):
+                cov, _ = an.coverage(view, clause)
+                if best is None or cov > best[0]:
+                    best = (cov, clause, ctx)
+    if best and best[0] >= NEGATION and negated(best[1]) != view.negated:
+        say = "the sources state the opposite" if view.negated else "the sources state it negatively"
+        out.append(FactPair("negation", "conflicts", say, best[1], best[2].sentence.text, best[0], best[2].hit))
+    elif best and best[0] >= STATEMENT and not view.facts:
+        out.append(FactPair("statement", "supports", "the claim's terms, same subject and polarity", best[1],
+                            best[2].sentence.text, best[0], best[2].hit))
+    if view.mechanisms and not anchored and not out:
+        top = max(ctxs, key=lambda c: c.align, default=None)
+        own = max((c.align for c in ctxs if c.subject_ok), default=0.0)
+        if top and top.align >= ATTRIBUTION and top.owner and not top.owner & view.mechanisms and own < top.align - CLOSE:
+            whose = ", ".join(sorted(top.owner))
+            out.append(FactPair("attribution", "conflicts", f"the sources give this to {whose}, not {', '.join(sorted(view.mechanisms))}",
+                                whose, top.sentence.text, top.align, top.hit))
+    return out
+
+
+def judge(searcher: Searcher, result: SearchResult, claim: str) -> ClaimReport:
+    """Verdict for a claim over the passages already found for it."""
+    an = analyzer_for(searcher)
+    view = an.claim(claim)
+    ctxs = []
+    for i, hit in enumerate(result.hits):
+        for s in an.sentences(hit.text, hit.chunk.mechanism):
+            align, anchor = an.coverage(view, s.text)
+            owner = an.owner(s, anchor)
+            ctxs.append(_Ctx(i, s, align, owner, not view.mechanisms or bool(owner & view.mechanisms)))
+    pairs, statuses = _judge_facts(an, view, ctxs)
+    anchored = any(st == "supports" for st in statuses)
+    pairs += _judge_statement(an, view, ctxs, anchored)
+    conflict = "conflicts" in statuses or any(p.relation == "conflicts" and p.kind in ("negation", "attribution") for p in pairs)
+    settled = [st for c, st in zip(view.facts, statuses) if c.kind != "year" or st != "none"]
+    support = (anchored and all(st in ("supports", "year") for st in settled)) or any(p.kind == "statement" for p in pairs)
+    if not result.hits:
+        verdict = "not_found"
+    elif conflict:
+        verdict = "contradicted"
+    elif "mixed" in statuses:
+        verdict = "mixed"
+    elif support:
+        verdict = "supported"
+    else:
+        verdict = "not_found"
+    deciding = [p for p in pairs if (p.relation == "conflicts") == (verdict in ("contradicted", "mixed")) or verdict == "mixed"]
+    reasons = list(dict.fromkeys(p.reason() for p in (deciding or pairs)))
+    if verdict == "not_found":
+        reasons = ["no passage states this subject and attribute"] + reasons
+    top = max((p.alignment for p in deciding), default=0.0)
+    confidence = {"supported": 0.5 + 0.45 * top, "contradicted": 0.5 + 0.45 * top, "mixed": 0.5}.get(verdict, 0.6)
+    per_passage = []
+    for i in range(len(result.hits)):
+        rel = {p.relation for p in pairs if p.hit == i and (p.kind != "year" or p.alignment >= YEAR_ANCHOR)}
+        per_passage.append("mixed" if len(rel) == 2 else "contradicted" if "conflicts" in rel else
+                           "supported" if "supports" in rel else "not_found")
+    return ClaimReport(result.query, result.lang, verdict, confidence, reasons, list(result.hits), per_passage, pairs,
+                       result.abstained, list(result.notices), result.latency_ms)
+
+
+def check_claim(searcher: Searcher, claim: str, k: int = 5) -> ClaimReport:
+    """Search for the claim and judge it; raises search.QueryError for an unsearchable claim."""
+    started = time.perf_counter()
+    result = searcher.search(claim, k=max(k, SEARCH_K))
+    report = judge(searcher, result, claim)
+    keep = sorted(range(len(report.hits)), key=lambda i: (report.passage_verdicts[i] == "not_found", i))[:k]
+    keep.sort()
+    remap = {old: new for new, old in enumerate(keep)}
+    report.facts = [FactPair(**{**f.__dict__, "hit": remap[f.hit]}) for f in report.facts if f.hit in remap]
+    report.hits = [report.hits[i] for i in keep]
+    report.passage_verdicts = [report.passage_verdicts[i] for i in keep]
+    report.latency_ms = (time.perf_counter() - started) * 1000
+    return report
+
+
+# ---- per-passage badges (the app's earlier view; kept while it is wired to the claim report) ----------
+
+def judge_claim(searcher: Searcher, claim: str, k: int = 5) -> tuple[SearchResult, list[Verdict]]:
+    """Search for the claim, then judge each hit's highlighted sentence (whole passage as fallback)."""
     result = searcher.search(claim, k=k)
     aliases = claim_aliases(searcher)
     verdicts = []
     for hit in result.hits:
         a, b = hit.highlight
-        verdict = check_claim(result.query, hit.text[a:b], aliases)
+        verdict = check_passage(result.query, hit.text[a:b], aliases)
         if verdict.verdict == "unclear":
-            verdict = check_claim(result.query, hit.text, aliases)
+            verdict = check_passage(result.query, hit.text, aliases)
         verdicts.append(verdict)
     return result, verdicts
 
 
 def check_claim_against(searcher: Searcher, claim: str, k: int = 5) -> dict[str, Any]:
-    """JSON form of `judge_claim`: each hit's `to_dict()` plus its verdict and reasons."""
+    """JSON form of `judge_claim` plus the claim-level verdict of `check_claim`."""
     result, verdicts = judge_claim(searcher, claim, k)
     passages = [{**h.to_dict(), "verdict": v.verdict, "reasons": v.reasons} for h, v in zip(result.hits, verdicts)]
-    return {"claim": result.query, "lang": result.lang, "notices": result.notices, "passages": passages}
+    report = judge(searcher, result, claim).to_dict()
+    return {**report, "claim": result.query, "lang": result.lang, "notices": result.notices, "passages": passages}

@@ -84,7 +84,7 @@ _RANGE = r"\s?(?:~|-|–|—|至|到|to|or)\s?"
 _MAG = "万亿|亿|万|千|trillion|billion|million|thousand|bn|mn"
 _CLAUSE_END = "，,。；;：:"
 _I = re.I
-_MONEY = [re.compile(rf"(?P<n>{_NUM})\s?(?P<mag>{_MAG})?\s?(?P<cur>英镑|美元|欧元|日元|人民币|元|pounds?|dollars?|euros?|"
+_MONEY = [re.compile(rf"(?P<n>{_NUM})\s?(?P<mag>{_MAG})?\s?(?:(?:US|U\.S\.)\s?)?(?P<cur>英镑|美元|欧元|日元|人民币|元|pounds?|dollars?|euros?|"
                      r"yen|yuan|renminbi|rmb|gbp|usd|eur|jpy|cny)(?![A-Za-z])", _I),
           re.compile(rf"(?P<cur>us\$|[£$€]|gbp|usd|eur|jpy|cny|rmb)\s?(?P<n>{_NUM})\s?(?P<mag>{_MAG})?(?![A-Za-z])",
                      _I)]
@@ -99,7 +99,7 @@ _FREQ = [re.compile(rf"每(?:(?P<n>{_NUM})(?:{_RANGE}(?P<m>{_NUM}))?)?\s?(?P<per
          re.compile(rf"\bevery\s+(?:(?P<other>other)\s+|(?P<n>{_NUM})(?:{_RANGE}(?P<m>{_NUM}))?\s+)?"
                     r"(?P<per>year|month|week|day|quarter)s?\b", _I),
          re.compile(rf"\b(?P<adv>{'|'.join(_ADVERB)})(?:ly)?\b", _I)]
-_YEAR = re.compile(rf"(?<![\d.])(?P<y>1[89]\d\d|20\d\d)(?![\d.%])(?!\s?(?:[{_CLASSIFIERS}]|{_MAG}))(?:\s?年)?", _I)
+_YEAR = re.compile(rf"(?<![\d.])(?P<y>1[89]\d\d|20\d\d)(?!\d|%|\.\d)(?!\s?(?:[{_CLASSIFIERS}]|{_MAG}))(?:\s?年)?", _I)
 _DURATION = [re.compile(rf"(?P<n>{_NUM})(?:{_RANGE}(?P<m>{_NUM}))?\s?(?P<per>个月|年|周|天)"),
              re.compile(rf"(?P<n>{_NUM})(?:{_RANGE}(?P<m>{_NUM}))?[\s-](?P<per>year|month|week|day)s?\b", _I)]
 _COUNT_CN = re.compile(rf"(?P<n>{_NUM})\s?(?P<cls>[{_CLASSIFIERS}])?"
