@@ -22,6 +22,7 @@ import numpy as np
 from .lexical import ChannelResult
 
 SAMPLE_PER_LANG = 256
+PRIOR_WEIGHT = 32  # a language with few passages borrows its background from all languages (shrinkage)
 CALIBRATION_FILE = "calibration.npz"
 
 
@@ -61,11 +62,20 @@ class Calibration:
         return out
 
     def stats(self, qvec: np.ndarray) -> dict[str, tuple[float, float]]:
-        """(mean, std) of the question's cosine with each language's background sample."""
+        """(mean, std) of the question's cosine with each language's background sample.
+
+        A language with only a few passages gives a noisy estimate, so each language's
+        moments are shrunk towards the pooled ones by PRIOR_WEIGHT pseudo-passages.
+        """
+        sims = {lang: v @ qvec for lang, v in self.samples.items()}
+        pooled = np.concatenate(list(sims.values())) if sims else np.zeros(1, np.float32)
+        m0, s0 = float(pooled.mean()), float(pooled.var())
         out = {}
-        for lang, v in self.samples.items():
-            sims = v @ qvec
-            out[lang] = (float(sims.mean()), max(float(sims.std()), 1e-4))
+        for lang, x in sims.items():
+            n = len(x)
+            mean = (n * float(x.mean()) + PRIOR_WEIGHT * m0) / (n + PRIOR_WEIGHT)
+            var = (n * float(x.var()) + PRIOR_WEIGHT * s0) / (n + PRIOR_WEIGHT)
+            out[lang] = (mean, max(var, 1e-8) ** 0.5)
         return out
 
 

@@ -64,11 +64,25 @@ class ChannelResult:
 class LexicalIndex:
     """A saved BM25 index read memory-mapped: load costs the vocabulary, not the postings."""
 
-    def __init__(self, model: bm25s.BM25, n: int) -> None:
+    def __init__(self, model: bm25s.BM25, n: int, rare: float | None = None) -> None:
         self.model, self.n = model, n
         self.vocab: dict[str, int] = model.vocab_dict
         scores = model.scores
         self._data, self._indices, self._indptr = scores["data"], scores["indices"], scores["indptr"]
+        self.rare = self._rare_ceiling() if rare is None else rare
+
+    def _rare_ceiling(self) -> float:
+        """What a question term the collection lacks would have scored: a rare term's best score.
+
+        Counting absent terms in the ceiling keeps "What is the capital of France?" from
+        scoring a full match on "capital" alone in a corpus that never names France.
+        """
+        starts = np.asarray(self._indptr[:-1])
+        nonempty = starts < np.asarray(self._indptr[1:])
+        if not nonempty.any():
+            return 1.0
+        maxima = np.maximum.reduceat(np.asarray(self._data, dtype=np.float32), starts[nonempty])
+        return float(np.percentile(maxima, 90))
 
     @classmethod
     def build(cls, tokens: list[list[str]]) -> "LexicalIndex":
@@ -78,13 +92,13 @@ class LexicalIndex:
 
     def save(self, folder: Path) -> None:
         self.model.save(str(folder), show_progress=False)
-        (Path(folder) / "citeqa.json").write_text(json.dumps({"passages": self.n}), encoding="utf-8")
+        (Path(folder) / "citeqa.json").write_text(json.dumps({"passages": self.n, "rare": self.rare}), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> "LexicalIndex":
-        n = json.loads((Path(folder) / "citeqa.json").read_text(encoding="utf-8"))["passages"]
+        meta = json.loads((Path(folder) / "citeqa.json").read_text(encoding="utf-8"))
         model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
-        return cls(model, n)
+        return cls(model, meta["passages"], meta["rare"])
 
     def __contains__(self, term: str) -> bool:
         return term in self.vocab
@@ -92,13 +106,18 @@ class LexicalIndex:
     def search(self, terms: list[tuple[str, float]]) -> ChannelResult:
         """Weighted BM25 of every passage that holds a query term, normalised to [0, 1]."""
         merged: dict[int, float] = {}
+        ceiling = 0.0
         for term, weight in terms:
             tid = self.vocab.get(term)
-            if tid is not None and weight > 0:
+            if weight <= 0:
+                continue
+            if tid is None:
+                ceiling += weight * self.rare
+            else:
                 merged[tid] = merged.get(tid, 0.0) + weight
         if not merged:
             return ChannelResult.empty()
-        rows, values, ceiling = [], [], 0.0
+        rows, values = [], []
         for tid, weight in merged.items():
             lo, hi = int(self._indptr[tid]), int(self._indptr[tid + 1])
             if hi <= lo:

@@ -102,8 +102,23 @@ def verbatim_terms(text: str, known: Callable[[str], bool]) -> list[tuple[str, f
     return [(t, 1.0) for t in dict.fromkeys(en_tokens(text)) if known(t)]
 
 
-def understand(text: str, lexicon: Any, facets: Any, *, in_zh: Callable[[str], bool], use_gloss: bool = True, cross_scale: float = 1.0) -> Query:
-    """Read a question into both languages' terms; `in_zh` says whether a token is in the Chinese index."""
+def untranslated(words: list[str], translate: Callable[[str], list], known: Callable[[str], bool], tokenize: Callable[[str], list[str]]) -> list[tuple[str, float]]:
+    """Question words the other language's channel cannot see at all (no translation, not verbatim).
+
+    They stay in that channel's query as terms the index lacks, so the channel's score reads
+    as the share of the whole question matched, not of the part that happened to translate.
+    """
+    out = []
+    for word in dict.fromkeys(words):
+        toks = tokenize(word)
+        if toks and not any(known(t) for t in toks) and not translate(word):
+            out.append((toks[0], 1.0))
+    return out
+
+
+def understand(text: str, lexicon: Any, facets: Any, *, in_zh: Callable[[str], bool], in_en: Callable[[str], bool] = lambda t: False,
+               use_gloss: bool = True, cross_scale: float = 1.0) -> Query:
+    """Read a question into both languages' terms; `in_zh`/`in_en` say whether a token is in that index."""
     text, notices = normalize_query(text)
     lang = detect_lang(text)
     expansions = lexicon.expand_acronyms(text) if use_gloss else {}
@@ -113,12 +128,14 @@ def understand(text: str, lexicon: Any, facets: Any, *, in_zh: Callable[[str], b
         zh_terms = [(t, 1.0) for t in zh_tokens(text)] + concept_terms(names, zh_tokens)
         translations = lexicon.translate_zh(text)
         en_terms += concept_terms(translations, en_tokens, scale=cross_scale)
+        en_terms += untranslated([w for w in zh_tokens(text) if re.search(r"[\u3400-\u9fff]", w)], lexicon.translate_zh, in_en, lambda w: [w])
         render = getattr(lexicon, "render_en", None)
         translated = render(text) if render else _join(translations)
     else:
         translations = lexicon.translate_en(text)
         zh_terms = concept_terms(translations, zh_tokens, scale=cross_scale) + concept_terms(names, zh_tokens)
         zh_terms += verbatim_terms(text, in_zh)
+        zh_terms += untranslated(re.findall(r"[A-Za-z][\w\-]*", text), lexicon.translate_en, in_zh, en_tokens)
         translated = _join(translations)
     expanded = text + " " + " ".join(names)
     return Query(

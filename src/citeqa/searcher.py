@@ -99,7 +99,7 @@ class Searcher:
     # -- the search path -----------------------------------------------------------------
 
     def understand(self, text: str) -> Query:
-        return understand(text, self.lexicon, self.facets, in_zh=self.zh.__contains__, use_gloss=self.weights.use_gloss)
+        return understand(text, self.lexicon, self.facets, in_zh=self.zh.__contains__, in_en=self.en.__contains__, use_gloss=self.weights.use_gloss)
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         if not filters or not filters.pushed():
