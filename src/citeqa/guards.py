@@ -11,7 +11,7 @@ from collections import Counter
 
 EDGE_LINES = 3  # running heads/footers sit in the first or last lines of a page's text
 MIN_PAGES = 3  # with fewer pages a repeated line cannot be told from content
-REPEAT_SHARE = 0.5  # a line on at least half of the pages (page numbers masked) is furniture
+REPEAT_SHARE = 0.4  # a line on 40 % of the pages (page numbers masked) is furniture; odd/even running heads are ~50 % each
 JUNK_MIN_LETTERS = 200  # only long stretches are judged
 COMMON_CJK_SHARE = 0.6  # natural Chinese: ≥ 0.9 of characters are GB2312 level-1; random CJK ~0.18
 WORDLIKE_SHARE = 0.5  # natural Latin text: most letters are in short words with vowels

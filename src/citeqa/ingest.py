@@ -165,6 +165,9 @@ def load_document(entry: DocumentEntry) -> tuple[Document, list[tuple[str, str]]
         offset += len(body)
     text = "\n\n".join(parts)
     if not text.strip():
+        junk = [detail for why, detail in removed if why.startswith("junk")]
+        if junk:
+            raise IngestError(f"{entry.path.name}: no text left after cleaning: junk-like text ({junk[0].split(':')[0]}) — nothing to index")
         raise IngestError(f"{entry.path.name}: no text left after cleaning")
     title = entry.title if entry.in_manifest and not _default_title(entry) else (raw.title or entry.title)
     doc = Document(
