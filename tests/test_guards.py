@@ -83,3 +83,14 @@ def test_size_limit_message_states_the_real_size(tmp_path, monkeypatch):
     with pytest.raises(IngestError) as info:
         read_raw(big)
     assert "10,485,761 bytes" in str(info.value) and "10,485,760 bytes" in str(info.value)
+
+
+def test_alternating_running_heads_and_page_numbers_are_furniture():
+    from citeqa.guards import repeated_furniture
+
+    body = ["The board met in March.", "Budgets were agreed.", "Panels reviewed the plans.", "Results were published.", "The cycle restarts."]
+    pages = [f"{'Journal of Research Policy' if i % 2 else 'Coordination of Funding'}\n{text}\n- {i} -" for i, text in enumerate(body, start=1)]
+    kept, removed = repeated_furniture(pages)
+    assert kept == [f"{text}" for text in body]
+    assert len(removed) == 10
+    assert repeated_furniture(pages[:2]) == (pages[:2], [])  # two pages cannot tell furniture from content
