@@ -118,3 +118,14 @@ def test_per_year_money_is_a_rate_not_a_frequency():
 def test_ordinals_and_other_currencies_are_not_compared():
     assert extract_facts("第3版路线图") == []
     assert check_claim("9 billion dollars", "90 亿英镑").verdict == "unclear"
+
+
+def test_year_at_sentence_end_and_us_dollars():
+    assert [(f.kind, f.value) for f in extract_facts("The NNI was launched in 1998.")] == [("year", 1998)]
+    f = only("31 billion US dollars", "money")
+    assert (f.value, f.unit) == (3.1e10, "USD")
+
+
+def test_alias_must_cover_most_of_an_actor():
+    facts = [f for f in extract_facts("由日本首相担任主席", {"CSTI": ["日本"]}) if f.kind == "actor"]
+    assert [(f.value, f.unit) for f in facts] == [("日本首相", "chair")]
