@@ -62,3 +62,20 @@ def test_references_in_gbt7714_and_apa():
     assert format_reference(page).startswith("DOE J, DU D. Council agrees new research funding framework[EB/OL]. Example Times, 2024. [")
     free = Reference(n=3, text="U.S. National Nanotechnology Initiative website", url="https://www.nano.gov")
     assert format_reference(free) == "U.S. National Nanotechnology Initiative website https://www.nano.gov"
+
+
+def test_pdf_page_image_highlights_the_passage(tmp_path):
+    import pytest
+
+    from citeqa import pageimage
+    from citeqa.ingest import load_document
+
+    if not pageimage.available():
+        pytest.skip("pypdfium2 not installed: the viewer shows the page text instead")
+    pdf = make_report_pdf(tmp_path / "r.pdf")
+    doc, _ = load_document(_entry(pdf))
+    c = next(c for c in chunk_document(doc) if c.page == 2)
+    boxes, covered = pageimage.passage_boxes(pdf, 2, c.text)
+    assert boxes and squash(covered) == squash(c.text)
+    page = viewer_html(doc, c, page_image=True)
+    assert '<img class="citeqa-page-image"' in page and "data:image/png;base64," in page

@@ -7,6 +7,7 @@ documents show the passage's paragraphs and `context` paragraphs either side.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from collections.abc import Mapping
@@ -70,8 +71,27 @@ def _paragraphs_html(text: str, offset: int, mark: tuple[int, int], glosses: Map
     return "\n".join(out)
 
 
-def viewer_html(document: Document, chunk: Chunk, glosses: Mapping[str, str] | None = None, context: int = 2) -> str:
-    """HTML of the passage inside its document: title, section path, page, highlighted text, "open original"."""
+def page_image_html(document: Document, chunk: Chunk) -> str:
+    """<img> of the passage's (first) PDF page with the passage highlighted, or "" when it cannot be drawn."""
+    from .pageimage import page_png
+
+    segment = next(((a, b, n) for a, b, n in document.pages if a <= chunk.start < b), None)
+    if document.source_format != "pdf" or segment is None or not document.path:
+        return ""
+    png = page_png(document.path, segment[2], document.text[chunk.start : min(chunk.end, segment[1])])
+    if not png:
+        return ""
+    alt = html.escape(f"page {segment[2]} of {document.title}", quote=True)
+    return f'<img class="citeqa-page-image" alt="{alt}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+
+
+def viewer_html(
+    document: Document, chunk: Chunk, glosses: Mapping[str, str] | None = None, context: int = 2, page_image: bool = False
+) -> str:
+    """HTML of the passage inside its document: title, section path, page, highlighted text, "open original".
+
+    `page_image=True` adds the rendered PDF page with the passage highlighted (needs pypdfium2).
+    """
     loc = source_locator(chunk, document)
     a, b = context_span(document, chunk, context)
     where = []
@@ -91,6 +111,7 @@ def viewer_html(document: Document, chunk: Chunk, glosses: Mapping[str, str] | N
         f'<div class="citeqa-viewer" data-doc="{html.escape(document.doc_id, quote=True)}" data-link="{link}">'
         f'<div class="citeqa-viewer-head"><strong>{html.escape(document.title)}</strong> {opener}'
         f'<div class="citeqa-where">{html.escape(" · ".join(where))}</div></div>'
+        f'{page_image_html(document, chunk) if page_image else ""}'
         f'<div class="citeqa-viewer-body">{before}{_paragraphs_html(document.text[a:b], a, (chunk.start, chunk.end), glosses)}{after}</div></div>'
     )
 
