@@ -106,6 +106,7 @@ class Hit:
     highlight: tuple[int, int]  # best-matching sentence, offsets relative to chunk.text
     citations: list[Citation] = field(default_factory=list)
     rank: int = 0
+    source: dict[str, Any] = field(default_factory=dict)  # locate.source_locator: where the passage is in the user's file
 
     @property
     def text(self) -> str:
@@ -130,6 +131,7 @@ class Hit:
             "measure": c.measure,
             "highlight": list(self.highlight),
             "citations": [{"n": x.n, "reference": x.reference, "url": x.url, "source_doc": x.source_doc} for x in self.citations],
+            **({"source": self.source} if self.source else {}),
         }
 
 
