@@ -189,6 +189,7 @@ def load_document(entry: DocumentEntry) -> tuple[Document, list[tuple[str, str]]
         notices=list(raw.notices),
         year=str(getattr(entry, "year", "") or raw.meta.get("year", "")),
         venue=str(getattr(entry, "venue", "") or raw.meta.get("venue", "")),
+        cites=list(entry.cites),
     )
     return doc, removed
 

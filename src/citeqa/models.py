@@ -45,6 +45,7 @@ class Document:
     notices: list[str] = field(default_factory=list)  # reader warnings (encoding guess, PDF parser messages)
     year: str = ""  # publication year when the manifest or the file's metadata gives it
     venue: str = ""  # journal, publisher or web site, for citations
+    cites: list[int] = field(default_factory=list)  # the article's reference numbers this source backs
 
     def page_at(self, offset: int) -> int | None:
         """Page number (1-based) of a character offset, when the reader knew pages."""
