@@ -52,6 +52,8 @@ def _chunk_for(doc: Document, chunks: list[Chunk], start: int, end: int | None) 
 def render(doc: Document, chunks: list[Chunk], start: int | None = None, end: int | None = None) -> str:
     """The text `citeqa show` prints."""
     lines = [f"{doc.title}  ({doc.doc_id})", f"cite: {format_reference(doc)}"]
+    if doc.cites:
+        lines.append("backs the article's reference " + ", ".join(f"[{n}]" for n in doc.cites))
     if start is None:
         mine = [c for c in chunks if c.doc_id == doc.doc_id]
         lines.append(f"{doc.path or doc.url or ''} · {len(mine)} passages · {len(doc.text)} characters")

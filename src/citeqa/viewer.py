@@ -100,6 +100,8 @@ def viewer_html(
     if loc["page"]:
         where.append(f"page {loc['page']}" + (f"–{loc['end_page']}" if loc.get("end_page") else ""))
     where.append(f"chars {chunk.start}–{chunk.end}")
+    if document.cites:
+        where.append("backs the article's reference " + ", ".join(f"[{n}]" for n in document.cites))
     if loc["start"] is not None:
         src = f"{loc['start']}–{loc['end']}"
         where.append(f"in the {'page text' if loc['page'] else 'source'}: {src}")
