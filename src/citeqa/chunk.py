@@ -13,7 +13,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from .clean import CN_HEADING, CN_LEVELS, HEADING, MD_HEADING, TEXT_HEADING, WIKI_HEADING, is_cjk_text
+from .clean import is_cjk_text
+from .sections import section_title, split_at_headings
 from .models import Chunk, Document
 
 CHUNKER_VERSION = "structure-v2"  # v2: headings per document type, passages continue across page breaks
@@ -93,51 +94,11 @@ def _sentences(text: str, start: int, end: int, max_chars: int) -> list[tuple[in
     return tight
 
 
-def _section_title(text: str) -> tuple[int, str] | None:
-    """(level, title) when a paragraph is a heading."""
-    if m := HEADING.match(text):
-        return m.group(1).count(".") + 1, f"{m.group(1)} {m.group(2).strip()}"
-    if m := MD_HEADING.match(text):
-        return len(m.group(1)), m.group(2).strip()
-    if m := WIKI_HEADING.match(text):
-        return len(m.group(1)), m.group(2).strip()
-    if m := TEXT_HEADING.match(text):
-        return m.group(1).count(".") + 1, f"{m.group(1)} {m.group(2).strip()}"
-    if m := CN_HEADING.match(text):
-        return CN_LEVELS[m.group(1)[-1]], f"{m.group(1)}{m.group(2).strip()}"
-    return None
-
-
 def _continues(prev: str, para: str) -> bool:
     """A paragraph that goes on from the previous page: no sentence end before it, no heading."""
-    return bool(prev) and not prev.rstrip().endswith(tuple("。！？；.!?;:：")) and not _section_title(para) and (
+    return bool(prev) and not prev.rstrip().endswith(tuple("。！？；.!?;:：")) and not section_title(para) and (
         para[:1].islower() or bool(re.match(r"[\u4e00-\u9fff，、）)]", para[:1])) or prev.rstrip().endswith("-")
     )
-
-
-def _split_at_headings(text: str, spans: list[tuple[int, int]], headings: list) -> tuple[list[tuple[int, int]], dict]:
-    """Cut paragraphs where a bookmarked heading (PDF outline) starts; the heading's own span maps to it."""
-    marks: dict[tuple[int, int], tuple[int, str]] = {}
-    out = list(spans)
-    for offset, level, title in sorted((int(o), int(lv), str(t)) for o, lv, t in headings):
-        end, k = offset, 0
-        want = re.sub(r"\s+", "", title)
-        while end < len(text) and k < len(want):
-            if not text[end].isspace():
-                if text[end] != want[k]:
-                    break
-                k += 1
-            end += 1
-        if k < len(want):
-            continue
-        for i, (a, b) in enumerate(out):
-            if a <= offset < b:
-                pieces = [(a, offset), (offset, end), (end, b)]
-                tight = [(x + len(text[x:y]) - len(text[x:y].lstrip()), y - (len(text[x:y]) - len(text[x:y].rstrip()))) for x, y in pieces]
-                out[i : i + 1] = [(x, y) for x, y in tight if y > x]
-                marks[tight[1]] = (level, title)
-                break
-    return out, marks
 
 
 def _kind_of(text: str) -> str:
@@ -190,7 +151,7 @@ def chunk_document(doc: Document, config: ChunkConfig = ChunkConfig()) -> list[C
         pending.clear()
 
     prev_lang = ""
-    spans, outline = _split_at_headings(text, _paragraph_spans(text), doc.headings)
+    spans, outline = split_at_headings(text, _paragraph_spans(text), doc.headings)
     fenced = False
     prev_para = ""
     for a, b in spans:
@@ -203,7 +164,7 @@ def chunk_document(doc: Document, config: ChunkConfig = ChunkConfig()) -> list[C
             level, title = outline[(a, b)]
             path = [p for p in path if p[0] < level] + [(level, title)]
             continue
-        heading = None if code else _section_title(para)
+        heading = None if code else section_title(para)
         if heading:
             flush()
             level, title = heading

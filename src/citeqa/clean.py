@@ -19,6 +19,8 @@ import statistics
 import unicodedata
 from dataclasses import dataclass, field
 
+from .sections import HEADING, MD_HEADING, is_heading, underlined_headings  # noqa: F401 — HEADING/MD_HEADING re-exported
+
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = r"\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2014\u2018\u2019\u201c\u201d\u2026\u00b7"
 _CJK_RE = re.compile(f"[{CJK}]")
@@ -35,14 +37,6 @@ FURNITURE = [
     ("footer of another article", re.compile(r"^◇")),
     ("page number", re.compile(r"^[-—]?\s*\d{1,4}\s*[-—]?$")),
 ]
-HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})[\u3000]+\s*(\S.{0,60})$")
-MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
-WIKI_HEADING = re.compile(r"^(={1,6})\s*([^=\s].{0,100}?)\s*\1$")  # == Title ==
-TEXT_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?[ \u3000]+([A-Z][^.!?。！？:;]{1,80})$")  # 1.2 Scope of work
-UNDERLINE = re.compile(r"^(={3,}|-{3,})$")
-# Chinese document headings: 第一章 / 第二节 / 一、 / （一） / 第三条, short and without a sentence end.
-CN_HEADING = re.compile(r"^(第[一二三四五六七八九十百零\d]{1,4}[章节条]|[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[\s\u3000]*([^。！？；;!?]{0,40})$")
-CN_LEVELS = {"章": 1, "节": 2, "、": 3, "）": 4, ")": 4, "条": 5}
 LIST_START = re.compile(r"^([一二三四五六七八九十]+是|[①-⑳]|\[\d+\]\s)")
 CN_TERMINAL = "。！？；：”」』）)■"
 AUTHOR_LINE = re.compile(r"^[A-Z]{2,}\s+[A-Z][a-z]+(?:\s*,\s*[A-Z]{2,}\s+[A-Z][a-z]+)*$")
@@ -212,13 +206,6 @@ class _TableParser:
         return rows + ([self.note] if self.note else [])
 
 
-def _is_heading(line: str, standalone: bool = True) -> bool:
-    """Numbered Chinese and Markdown headings anywhere; plain-text forms only after a blank line."""
-    if (HEADING.match(line) and _CJK_RE.search(line)) or MD_HEADING.match(line):
-        return True
-    return standalone and bool(TEXT_HEADING.match(line) or WIKI_HEADING.match(line) or CN_HEADING.match(line))
-
-
 def _markup_blocks(text: str) -> list[str]:
     """Blank-line separated blocks, a fenced code block kept whole even across blank lines."""
     out: list[str] = []
@@ -229,19 +216,6 @@ def _markup_blocks(text: str) -> list[str]:
         elif block.strip():
             out.append(block.strip() if block.lstrip().startswith("```") else " ".join(block.split()))
         fenced ^= block.count("```") % 2 == 1
-    return out
-
-
-def _underlined_headings(lines: list[str]) -> list[str]:
-    """`Title` over a `=====`/`-----` line becomes `# Title` / `## Title` (the underline is dropped)."""
-    out: list[str] = []
-    for line in lines:
-        prev = out[-1].strip() if out else ""
-        if UNDERLINE.match(line.strip()) and prev and len(prev) <= 100 and not prev.startswith(("#", "```", "|", "-")):
-            out[-1] = ("# " if "=" in line else "## ") + prev
-            out.append("")
-            continue
-        out.append(line)
     return out
 
 
@@ -267,7 +241,7 @@ def _paragraphs(lines: list[str]) -> list[list[str]]:
             prev_blank = True
             continue
         fence = line.startswith("```")
-        heading = not fenced and not fence and not raw.startswith(("    ", "\t")) and _is_heading(line, standalone=prev_blank)
+        heading = not fenced and not fence and not raw.startswith(("    ", "\t")) and is_heading(line, standalone=prev_blank)
         starts_new = False
         if current and fenced:
             starts_new = False  # a code block is one paragraph; `# comment` in it is no heading
@@ -338,7 +312,7 @@ def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "", furn
     removed: list[tuple[str, str]] = []
     lines = []
     fenced = False
-    for line in _underlined_headings(normalize(raw).split("\n")):
+    for line in underlined_headings(normalize(raw).split("\n")):
         fenced ^= line.strip().startswith("```")
         reason = None if fenced or not furniture else next((why for why, pat in FURNITURE if pat.match(line.strip())), None)
         if reason:
