@@ -1,10 +1,13 @@
 """Split a cleaned document into sentence-aligned, structure-aware passages.
 
-Headings (`1`, `2.3`, markdown `#`, list leads `一是…`) form a section path; each rebuilt
-table cell is its own passage; body sentences are packed into passages of at most
-`max_chars`, never crossing a section, with one sentence of overlap so that a fact that
-straddles a boundary is whole in at least one passage. Every passage is a verbatim span:
-`document.text[chunk.start:chunk.end] == chunk.text`.
+Headings (see `sections`: numbered, Markdown, `==`, underlined, Chinese `一、`, PDF
+bookmarks; list leads `一是…`) form a section path; each rebuilt table cell is its own
+passage; body sentences are packed into passages of at most `max_chars`, never crossing a
+section, with one sentence of overlap so that a fact that straddles a boundary is whole in
+at least one passage. A passage keeps to one page, except that a sentence cut by a page
+break runs on to the next page rather than start a passage mid-sentence. Every passage is a
+verbatim span: `document.text[chunk.start:chunk.end] == chunk.text`. The English
+title/abstract rule applies only to documents of kind "article".
 """
 
 from __future__ import annotations

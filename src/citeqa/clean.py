@@ -6,6 +6,8 @@ them), spaces out some CJK text (`跨 省 厅`), interleaves page furniture (run
 module undoes that. Nothing is dropped silently: every removed line is reported in
 `Cleaned.removed` with the reason.
 
+Text from markup (HTML, `clean(..., furniture=False)`) is taken block by block as written.
+
 Output conventions the chunker relies on:
 - paragraphs are separated by one blank line (`\\n\\n`);
 - a heading is a paragraph of its own (`2.1　标题`);
