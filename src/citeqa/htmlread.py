@@ -116,7 +116,7 @@ def _walk(el: etree._Element, out: _Writer) -> None:
         return
     tag = el.tag.lower()
     if tag in HEADINGS:
-        title = _inline(el)
+        title = _inline(el).rstrip("#¶§🔗 ")  # permalink marks docs sites append to headings
         out.block(f"{'#' * HEADINGS[tag]} {title}" if title else "")
         return
     if tag == "pre":
