@@ -94,6 +94,7 @@ def viewer_html(
     """
     loc = source_locator(chunk, document)
     a, b = context_span(document, chunk, context)
+    shown = {t: g for t, g in (glosses or {}).items() if t and t in document.text[a:b]}  # a lexicon can be large
     where = []
     if chunk.section:
         where.append(" › ".join(chunk.section))
@@ -114,7 +115,7 @@ def viewer_html(
         f'<div class="citeqa-viewer-head"><strong>{html.escape(document.title)}</strong> {opener}'
         f'<div class="citeqa-where">{html.escape(" · ".join(where))}</div></div>'
         f'{page_image_html(document, chunk) if page_image else ""}'
-        f'<div class="citeqa-viewer-body">{before}{_paragraphs_html(document.text[a:b], a, (chunk.start, chunk.end), glosses)}{after}</div></div>'
+        f'<div class="citeqa-viewer-body">{before}{_paragraphs_html(document.text[a:b], a, (chunk.start, chunk.end), shown)}{after}</div></div>'
     )
 
 
