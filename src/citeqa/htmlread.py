@@ -186,3 +186,16 @@ def kept_share(html: str, text: str) -> float:
     nodes = [re.sub(r"\s+", "", n) for n in visible_text_nodes(html)]
     total = sum(len(n) for n in nodes)
     return 1.0 if not total else sum(len(n) for n in nodes if n in squashed) / total
+
+
+if __name__ == "__main__":  # python -m citeqa.htmlread PAGE.html ...: share of visible text kept by indexing
+    import sys
+    from pathlib import Path
+
+    from .corpus import DocumentEntry
+    from .ingest import decode_text, load_document
+
+    for arg in sys.argv[1:]:
+        page = Path(arg)
+        doc, _ = load_document(DocumentEntry(doc_id=page.stem, path=page, title=page.stem))
+        print(f"{kept_share(decode_text(page.read_bytes()), doc.text):.4f}  {page}")
