@@ -126,88 +126,6 @@ def _blocks(lines: list[str]) -> list[tuple[int, int]]:
     return blocks
 
 
-class _TableParser:
-    """Rebuild a flattened table whose header is known.
-
-    Extraction emits the header, then for each row its label followed by one block per
-    column, in column order; labels and headers may wrap over several blocks and a table
-    may continue later in the text (after body paragraphs) with its header repeated.
-    A row whose cells cannot be aligned to the columns is left as plain text, never dropped.
-    """
-
-    def __init__(self, spec: TableSpec):
-        self.spec = spec
-        self.header = squash(spec.corner + "".join(spec.columns))
-        self.cells: list[TableCell] = []
-        self.caption: str = ""
-        self.note: str = ""
-        self.failed = False
-
-    def _consume_prefix(self, texts: list[str], i: int, target: str) -> int | None:
-        """Consume blocks from i while their squashed concatenation is a prefix of target."""
-        acc = ""
-        j = i
-        while j < len(texts):
-            acc += squash(texts[j])
-            if not target.startswith(acc):
-                return None
-            j += 1
-            if acc == target:
-                return j
-        return None
-
-    def _match_row(self, texts: list[str], i: int) -> tuple[str, int, str] | None:
-        """A row label at block i: (label, next block, inline rest of the label's block)."""
-        first = texts[i]
-        for label in self.spec.rows:
-            inline = re.match(rf"^{re.escape(label)}[ \u3000]+(\S.*)$", first, re.S)
-            if inline:
-                return label, i + 1, inline.group(1)
-            end = self._consume_prefix(texts, i, squash(label))
-            if end is not None:
-                return label, end, ""
-        return None
-
-    def parse(self, texts: list[str], i: int) -> int:
-        """Parse from a header at block i; return the first block index after the table part."""
-        end = self._consume_prefix(texts, i, self.header)
-        if end is None:
-            return i
-        i = end
-        ncol = len(self.spec.columns)
-        while i < len(texts):
-            row = self._match_row(texts, i)
-            if row is None:
-                break
-            label, i, inline = row
-            if inline:
-                parts = inline.split("\n")
-                cells = re.split(r" +", parts[0].strip())
-                cells[-1] += "".join(parts[1:])
-            else:
-                cells = []
-                while i < len(texts) and len(cells) < ncol and self._match_row(texts, i) is None:
-                    cells.append(texts[i])
-                    i += 1
-            if cells and "\n资料来源" in "\n" + cells[-1].replace("\n ", "\n"):
-                cell, _, note = cells[-1].replace("\n ", "\n").partition("\n资料来源")
-                cells[-1], self.note = cell, join_lines(("资料来源" + note).split("\n"))
-            if len(cells) != ncol:
-                self.failed = True
-                cells = cells + [""] * (ncol - len(cells))
-            for column, cell in zip(self.spec.columns, cells):
-                self.cells.append(TableCell(self.spec.number, label, column, join_lines(cell.split("\n")) or "—"))
-        if i < len(texts) and squash(texts[i]).startswith("资料来源"):
-            self.note = join_lines(texts[i].split("\n"))
-            i += 1
-        return i
-
-    def render(self) -> list[str]:
-        rows = [self.caption] if self.caption else [f"表{self.spec.number}"]
-        rows += [f"表{c.table} · {c.row} · {c.column}：{c.text}" for c in self.cells]
-        return rows + ([self.note] if self.note else [])
-
-
 def _markup_blocks(text: str) -> list[str]:
     """Blank-line separated blocks, a fenced code block kept whole even across blank lines."""
     out: list[str] = []
@@ -323,7 +241,9 @@ def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "", furn
             lines.append(line.rstrip())
 
     # Pull table regions out of the line stream before paragraphing.
-    parsers = {spec.number: _TableParser(spec) for spec in tables}
+    from .tablerebuild import TableParser  # here, not at import: it builds on this module's helpers
+
+    parsers = {spec.number: TableParser(spec) for spec in tables}
     blocks = _blocks(lines)
     texts = ["\n".join(lines[a:b]) for a, b in blocks]
     keep = [True] * len(lines)
