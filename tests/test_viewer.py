@@ -48,6 +48,7 @@ def test_show_prints_the_passage_in_context_and_its_source(article):
     assert parse_target(f"{doc.doc_id}:{c.start}-{c.end}") == (doc.doc_id, c.start, c.end)
     out = render(doc, chunks, c.start, c.end)
     assert f">>> {c.text} <<<" in out and "source: " in out and "of the file text" in out
+    assert "changed since it was indexed" not in out
     outline = render(doc, chunks)
     assert "passages" in outline and f"{doc.doc_id}:" in outline
 
@@ -79,3 +80,14 @@ def test_pdf_page_image_highlights_the_passage(tmp_path):
     assert boxes and squash(covered) == squash(c.text)
     page = viewer_html(doc, c, page_image=True)
     assert '<img class="citeqa-page-image"' in page and "data:image/png;base64," in page
+
+
+def test_show_flags_a_file_changed_since_indexing(tmp_path):
+    from citeqa.ingest import load_document
+
+    src = tmp_path / "note.txt"
+    src.write_text("The board meets four times a year and publishes its minutes.\n", encoding="utf-8")
+    doc, _ = load_document(_entry(src))
+    chunks = chunk_document(doc)
+    src.write_text("Edited afterwards.\n" + src.read_text(encoding="utf-8"), encoding="utf-8")
+    assert "changed since it was indexed" in render(doc, chunks, chunks[0].start, chunks[0].end)

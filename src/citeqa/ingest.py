@@ -127,6 +127,14 @@ def read_raw(path: Path) -> RawText:
     return RawText(pages=[decode_text(data, path.name, notices)], paged=False, notices=notices)
 
 
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _default_title(entry: DocumentEntry) -> bool:
     return entry.title == entry.path.stem.replace("_", " ").replace("-", " ")
 
@@ -190,6 +198,7 @@ def load_document(entry: DocumentEntry) -> tuple[Document, list[tuple[str, str]]
         year=str(getattr(entry, "year", "") or raw.meta.get("year", "")),
         venue=str(getattr(entry, "venue", "") or raw.meta.get("venue", "")),
         cites=list(entry.cites),
+        source_hash=file_hash(entry.path),
     )
     return doc, removed
 

@@ -46,6 +46,7 @@ class Document:
     year: str = ""  # publication year when the manifest or the file's metadata gives it
     venue: str = ""  # journal, publisher or web site, for citations
     cites: list[int] = field(default_factory=list)  # the article's reference numbers this source backs
+    source_hash: str = ""  # sha256 of the file as read, so a locator into a file changed since can be flagged
 
     def page_at(self, offset: int) -> int | None:
         """Page number (1-based) of a character offset, when the reader knew pages."""

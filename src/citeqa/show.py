@@ -64,6 +64,11 @@ def render(doc: Document, chunks: list[Chunk], start: int | None = None, end: in
                 sections.append(name)
                 lines.append(f"  {name}  ({doc.doc_id}:{c.start}-{c.end})")
         return "\n".join(lines)
+    if doc.source_hash and doc.path and Path(doc.path).is_file():
+        from .ingest import file_hash
+
+        if file_hash(Path(doc.path)) != doc.source_hash:
+            lines.append(f"note: {doc.path} changed since it was indexed; offsets refer to the indexed version — rebuild with: citeqa build")
     chunk = _chunk_for(doc, chunks, start, end)
     loc = source_locator(chunk, doc)
     where = [" > ".join(chunk.section) or "(no section)"]
