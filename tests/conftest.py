@@ -79,7 +79,9 @@ def app_url(searcher, tmp_path_factory):
     """The app served on a free loopback port for a test module, closed afterwards."""
     from citeqa import ui
 
+    from citeqa.appguard import safety_options
+
     demo = ui.build_app(searcher, CORPUS, tmp_path_factory.mktemp("exports"))
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **ui.STYLE)
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **ui.STYLE, **safety_options())
     yield url
     demo.close()

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
+import json
+import shutil
+import urllib.error
+import urllib.request
+
 import pytest
 
 from citeqa import ui
@@ -146,6 +154,68 @@ def test_launch_binds_loopback_never_shares_and_serves_only_exports(monkeypatch,
     monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: None)
     ui.launch(built_index, CORPUS, auth=("u", "p"))
     assert seen["server_name"] == "127.0.0.1" and seen["server_port"] == 7860 and seen["share"] is False
-    assert seen["show_error"] is False and seen["auth"] == ("u", "p")
+    assert seen["show_error"] is False and seen["max_file_size"] and seen["app_kwargs"]["middleware"]
+    assert asyncio.run(seen["auth"]("u", "p")) is True and asyncio.run(seen["auth"]("u", "wrong")) is False
     assert len(seen["allowed_paths"]) == 1 and "citeqa-export-" in seen["allowed_paths"][0]
     assert ui.os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+
+
+# ---- limits, exports, filters, live index --------------------------------------------------------
+
+@pytest.mark.parametrize("route", ["gradio_api/call/ask", "gradio_api/upload"])
+def test_oversized_requests_are_refused_before_any_work(app_url, route):
+    body = json.dumps({"data": ["x" * 200_000, 5]}).encode()
+    request = urllib.request.Request(app_url + route, data=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 413 and "request body over" in json.loads(err.value.read())["error"]
+
+
+def test_exports_neutralise_formulas_and_markup_and_record_the_question():
+    from citeqa.present import export_meta, to_csv, to_markdown
+
+    text = '=HYPERLINK("http://x","y") <script>alert(1)</script> [go](javascript:alert(2))'
+    result = SearchResult(query="@SUM(1)", lang="en", hits=[fake_hit(text)])
+    meta = export_meta(result, {"mechanism": "UKRI", "lang": None}, index="/idx/build-1", when="2026-01-01T00:00:00")
+    rows = list(csv.reader(io.StringIO(to_csv(result, meta))))
+    assert rows[1][rows[0].index("text")].startswith("'=") and rows[1][rows[0].index("question")] == "'@SUM(1)"
+    assert rows[1][rows[0].index("filters")] == "mechanism=UKRI" and rows[1][rows[0].index("index")] == "/idx/build-1"
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows[1:] for cell in row)
+    md = to_markdown(result, meta)
+    assert "<script>" not in md and "&lt;script&gt;" in md and "javascript:" not in md
+    assert "filters: mechanism=UKRI" in md and "exported at: 2026-01-01T00:00:00" in md
+
+
+def _views(searcher, tmp_path, index_dir=None):
+    demo = ui.build_app(searcher, CORPUS, tmp_path, index_dir=index_dir)
+    return {fn.name: fn.fn for fn in demo.fns.values()}
+
+
+def test_unknown_filter_lists_the_valid_values_and_case_does_not_matter(searcher, tmp_path):
+    view = _views(searcher, tmp_path)
+    page, md, _ = view["ask_view"]("How much research funding?", 3, "NASA", "", "", "")
+    assert "cq-error" in page and "NASA" in page and "UKRI" in page and "valid values" in page
+    page, md, _ = view["ask_view"]("How much research funding does UKRI manage?", 3, "ukri", "", "", "")
+    assert "cq-error" not in page and 'class="cq-hit"' in page
+    exported = open(md.value["path"], encoding="utf-8").read()
+    assert "mechanism=UKRI" in exported and "How much research funding does UKRI manage?" in exported
+
+
+def test_an_empty_claim_is_called_a_claim(searcher, tmp_path):
+    assert "claim is empty" in _views(searcher, tmp_path)["check_view"]("  ")
+
+
+def test_answers_switch_to_a_new_build_on_the_next_request(searcher, built_index, tmp_path):
+    from citeqa.appguard import LiveSearcher
+    from citeqa.store import current_build, load_index, write_index
+
+    index = tmp_path / "index"
+    shutil.copytree(built_index, index)
+    live = LiveSearcher(searcher, index)
+    assert live.get() is searcher
+    data = load_index(index)
+    manifest = {k: v for k, v in data.manifest.items() if k != "files"}
+    files = lambda folder: shutil.copytree(data.path / "search", folder / "search") if (data.path / "search").is_dir() else None  # noqa: E731
+    write_index(index, manifest, data.vectors, data.chunks, list(data.documents.values()), data.extras, extra_files=files)
+    fresh = live.get()
+    assert fresh is not searcher and fresh.data.path == current_build(index)

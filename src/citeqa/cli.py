@@ -268,27 +268,67 @@ def evaluate_cmd(
         out.print(f"report written to {report}/")
 
 
+def _credentials(auth: str | None, auth_file: Path | None) -> tuple[str, str] | None:
+    """user:password from --auth-file (first line), else --auth / CITEQA_AUTH."""
+    if auth_file is not None:
+        try:
+            text = auth_file.read_text(encoding="utf-8").strip()
+            auth = text.splitlines()[0].strip() if text else ""
+        except OSError as exc:
+            _fail(f"--auth-file {auth_file}: {exc.strerror or exc}")
+    if auth is None:
+        return None
+    if ":" not in auth or not auth.split(":", 1)[1]:
+        _fail("credentials must look like user:password (in --auth-file, CITEQA_AUTH or --auth)")
+    if any(a == "--auth" or a.startswith("--auth=") for a in sys.argv):
+        console.print("[yellow]note:[/] a password given with --auth is visible to other users in `ps`; use --auth-file PATH or CITEQA_AUTH")
+    user, password = auth.split(":", 1)
+    return user, password
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind. Anything but loopback exposes the app to your network."),
     port: int = typer.Option(7860, help="Port to listen on."),
-    auth: Optional[str] = typer.Option(None, envvar="CITEQA_AUTH", help="Require basic auth, as user:password (or set CITEQA_AUTH)."),
+    auth: Optional[str] = typer.Option(None, envvar="CITEQA_AUTH", help="Require basic auth, as user:password (prefer CITEQA_AUTH or --auth-file: arguments show in ps)."),
+    auth_file: Optional[Path] = typer.Option(None, "--auth-file", help="File whose first line is user:password."),
     corpus: Path = CorpusOpt,
     index: Path = IndexOpt,
     encoder: str = typer.Option(DEFAULT_ENCODER, help="Encoder used if the index must be (re)built."),
     store: str = StoreOpt,
     milvus_uri: Optional[str] = MilvusOpt,
 ) -> None:
-    """Start the web app on the index (building or updating the index from --corpus first)."""
+    """Start the web app. An existing index is served at once while it is checked against --corpus in the
+    background (answers use the new index from the next request after that build); with no usable index, it is built first."""
+    import threading
+
+    from .store import current_build
     from .ui import launch
 
+    credentials = _credentials(auth, auth_file)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        console.print(f"[bold yellow]warning:[/] binding to {host}: anyone who can reach this machine can use the app" + ("" if auth else " (no --auth set)"))
-    if auth and ":" not in auth:
-        _fail("--auth must look like user:password")
-    console.print(f"checking the index in {index} against {corpus} …")
-    run_build(corpus, index, encoder, store=store, milvus_uri=milvus_uri)
-    launch(index_dir=index, corpus_dir=corpus, host=host, port=port, auth=tuple(auth.split(":", 1)) if auth else None)
+        console.print(f"[bold yellow]warning:[/] binding to {host}: anyone who can reach this machine can use the app" + ("" if credentials else " (no --auth-file set)"))
+    searcher = None
+    if current_build(index) is not None:
+        from .search import Searcher
+
+        try:
+            searcher = Searcher.load(index)
+        except (IndexError_, ValueError) as exc:
+            console.print(f"[yellow]the index in {index} cannot be served as it is ({exc}); rebuilding first …[/]")
+    if searcher is None:
+        console.print(f"building the index in {index} from {corpus} …")
+        run_build(corpus, index, encoder, store=store, milvus_uri=milvus_uri)
+    else:
+        def background() -> None:
+            try:
+                run_build(corpus, index, encoder, store=store, milvus_uri=milvus_uri)
+            except BaseException as exc:  # typer.Exit after a printed error: keep serving the old index
+                console.print(f"[yellow]background build stopped ({exc.__class__.__name__}); still serving the previous index[/]")
+
+        console.print(f"serving the existing index; checking it against {corpus} in the background …")
+        threading.Thread(target=background, name="citeqa-build", daemon=True).start()
+    launch(index_dir=index, corpus_dir=corpus, host=host, port=port, auth=credentials, searcher=searcher)
 
 
 @app.command()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from typing import Any
 
 from rich.console import Console
@@ -48,27 +50,51 @@ def render_result(console: Console, result: SearchResult) -> None:
     console.print(f"[dim]{len(result.hits)} passages · {result.latency_ms:.0f} ms · question read as {result.lang}[/]")
 
 
-def to_markdown(result: SearchResult) -> str:
-    lines = [f"# {result.query}", ""]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SCRIPT_LINK = re.compile(r"(?i)\b(java|vb)script\s*:")
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix with a quote)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def safe_markdown(text: str) -> str:
+    """Passage text for Markdown: raw HTML shown as text, script links made inert."""
+    return _SCRIPT_LINK.sub(lambda m: m.group(0).replace(":", "&#58;"), html.escape(text, quote=False))
+
+
+def export_meta(result: SearchResult, filters: dict[str, Any] | None = None, index: str = "", when: str = "") -> dict[str, str]:
+    """What an export records besides the passages: question, filters, time, index."""
+    used = {k: v for k, v in (filters or {}).items() if v}
+    return {"question": result.query, "filters": ", ".join(f"{k}={v}" for k, v in used.items()) or "none", "exported_at": when, "index": index}
+
+
+def to_markdown(result: SearchResult, meta: dict[str, str] | None = None) -> str:
+    lines = [f"# {safe_markdown(result.query)}", ""]
+    if meta:
+        lines += [f"- {k.replace('_', ' ')}: {safe_markdown(str(v))}" for k, v in meta.items() if k != "question"] + [""]
     if result.abstained:
         lines += [f"> {NO_SUPPORT}", ""]
     for hit in result.hits:
         a, b = hit.highlight
-        quoted = (hit.text[:a] + "**" + hit.text[a:b] + "**" + hit.text[b:]).replace("\n", " ")
-        lines += [f"## {hit.rank}. {citation_line(hit)}", "", f"> {quoted}", ""]
-        lines += [f"- {r}" for r in references_lines(hit)]
+        quoted = (safe_markdown(hit.text[:a]) + "**" + safe_markdown(hit.text[a:b]) + "**" + safe_markdown(hit.text[b:])).replace("\n", " ")
+        lines += [f"## {hit.rank}. {safe_markdown(citation_line(hit))}", "", f"> {quoted}", ""]
+        lines += [f"- {safe_markdown(r)}" for r in references_lines(hit)]
         lines.append("")
     return "\n".join(lines)
 
 
-def to_csv(result: SearchResult) -> str:
+def to_csv(result: SearchResult, meta: dict[str, str] | None = None) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["rank", "score", "title", "section", "page", "start", "end", "highlight", "text", "citations"])
+    extra = list(meta or {})
+    writer.writerow(["rank", "score", "title", "section", "page", "start", "end", "highlight", "text", "citations"] + extra)
     for hit in result.hits:
         a, b = hit.highlight
         d = hit.to_dict()
-        writer.writerow([hit.rank, f"{hit.score:.4f}", hit.title, d["section"], d["page"] or "", d["start"], d["end"], hit.text[a:b], hit.text, "; ".join(references_lines(hit))])
+        row = [hit.rank, f"{hit.score:.4f}", hit.title, d["section"], d["page"] or "", d["start"], d["end"], hit.text[a:b], hit.text, "; ".join(references_lines(hit))]
+        writer.writerow([safe_cell(v) for v in row + [(meta or {})[k] for k in extra]])
     return buf.getvalue()
 
 

@@ -15,6 +15,7 @@ import atexit
 import html
 import logging
 import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -24,8 +25,10 @@ import gradio as gr
 
 from .check import check_claim_against, judge_claim
 from .models import Chunk, Hit, SearchResult
-from .present import NO_SUPPORT, citation_line, references_lines, to_csv, to_markdown
+from .present import NO_SUPPORT, citation_line, export_meta, references_lines, to_csv, to_markdown
 from .search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
+from .appguard import LiveSearcher, safety_options, slow_auth
+from .filtercheck import FilterError, FilterValues, check_filters
 from .verify import Verdict
 
 log = logging.getLogger(__name__)
@@ -232,9 +235,17 @@ def documents_html(searcher: Searcher, corpus_dir: Path) -> str:
 
 # ---- the app -----------------------------------------------------------------------------------
 
-def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = None) -> gr.Blocks:
-    """All four tabs plus the /ask and /check API endpoints over one loaded searcher."""
-    export_dir = export_dir or Path(tempfile.mkdtemp(prefix="citeqa-export-"))
+def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = None, index_dir: Path | None = None) -> gr.Blocks:
+    """All four tabs plus the /ask and /check API endpoints over one loaded searcher.
+
+    With `index_dir`, answers come from the index's live build: a rebuild that finishes while
+    the app runs is used from the next request on (filter lists, Browse and Documents refresh
+    on restart).
+    """
+    if export_dir is None:
+        export_dir = Path(tempfile.mkdtemp(prefix="citeqa-export-"))
+        atexit.register(shutil.rmtree, export_dir, ignore_errors=True)
+    live = LiveSearcher(searcher, index_dir)
     chunks = searcher.chunks
 
     def choices(values: set[str]) -> list[tuple[str, str]]:
@@ -242,30 +253,38 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
 
     def ask_api(question: str, k: int = 5) -> dict[str, Any]:
         """Ranked cited passages for a question: the same JSON object as `citeqa ask --json`."""
-        return guarded("search", lambda: searcher.search(question or "", k=clamp(k)).to_dict(),
+        return guarded("search", lambda: live.get().search(question or "", k=clamp(k)).to_dict(),
                        lambda msg: {"query": question, "error": msg, "abstained": True, "hits": []})
 
     def check_api(claim: str) -> dict[str, Any]:
         """Each passage found for a claim, with a verdict (supports / conflicts / unclear) and its reasons."""
-        return guarded("check", lambda: check_claim_against(searcher, claim or ""),
+        return guarded("check", lambda: check_claim_against(live.get(), claim or ""),
                        lambda msg: {"claim": claim, "error": msg, "passages": []})
 
     def ask_view(question: str, k: float, mechanism: str, measure: str, language: str, doc_id: str) -> tuple[str, Any, Any]:
         def answer() -> tuple[str, Any, Any]:
             started = time.perf_counter()
-            result = searcher.search(question or "", k=clamp(k), filters=Filters(mechanism or None, measure or None, language or None, doc_id or None))
-            page = result_html(searcher, result, (time.perf_counter() - started) * 1000)
+            s = live.get()
+            try:
+                f = check_filters(s.chunks, FilterValues(mechanism or None, measure or None, language or None, doc_id or None))
+            except FilterError as exc:
+                raise QueryError(str(exc)) from exc
+            result = s.search(question or "", k=clamp(k), filters=Filters(f.mechanism, f.measure, f.lang, f.doc))
+            page = result_html(s, result, (time.perf_counter() - started) * 1000)
             folder = Path(tempfile.mkdtemp(dir=export_dir))  # one folder per answer: concurrent users never collide
             md, csv = folder / "citeqa-result.md", folder / "citeqa-result.csv"
-            md.write_text(to_markdown(result), encoding="utf-8")
-            csv.write_text(to_csv(result), encoding="utf-8-sig")  # BOM: spreadsheet apps then read the Chinese
+            meta = export_meta(result, f.as_dict(), index=str(s.data.path), when=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+            md.write_text(to_markdown(result, meta), encoding="utf-8")
+            csv.write_text(to_csv(result, meta), encoding="utf-8-sig")  # BOM: spreadsheet apps then read the Chinese
             return page, gr.DownloadButton(value=str(md), interactive=True), gr.DownloadButton(value=str(csv), interactive=True)
 
         no_file = gr.DownloadButton(value=None, interactive=False)
         return guarded("search", answer, lambda msg: (error_html(msg), no_file, no_file))
 
     def check_view(claim: str) -> str:
-        return guarded("check", lambda: check_html(*judge_claim(searcher, claim or "")), error_html)
+        if not (claim or "").strip():
+            return error_html("The claim is empty: type a statement to check, e.g. “UKRI manages about 9 billion pounds a year.”")
+        return guarded("check", lambda: check_html(*judge_claim(live.get(), claim or "")), error_html)
 
     rows, cols, cells = table_matrix(searcher)
     mech_of = {col: c.mechanism for (_, col), c in cells.items() if c.mechanism}
@@ -322,13 +341,15 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
 
 
 
-def launch(index_dir: Path, corpus_dir: Path, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None) -> None:
-    """Load the index once and serve the app until interrupted (never shared through gradio.live)."""
-    searcher = Searcher.load(index_dir)
+def launch(index_dir: Path, corpus_dir: Path, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
+           searcher: Searcher | None = None) -> None:
+    """Serve the app until interrupted (never shared through gradio.live); exports are removed on exit or SIGTERM."""
+    searcher = searcher or Searcher.load(index_dir)
     export_dir = Path(tempfile.mkdtemp(prefix="citeqa-export-"))
     atexit.register(shutil.rmtree, export_dir, ignore_errors=True)
-    demo = build_app(searcher, Path(corpus_dir), export_dir)
-    _, url, _ = demo.launch(server_name=host, server_port=port, auth=auth, share=False, show_error=False, quiet=True,
-                            allowed_paths=[str(export_dir)], prevent_thread_lock=True, **STYLE)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(0)))  # exit through atexit
+    demo = build_app(searcher, Path(corpus_dir), export_dir, index_dir=Path(index_dir))
+    _, url, _ = demo.launch(server_name=host, server_port=port, auth=slow_auth(*auth) if auth else None, share=False, show_error=False,
+                            quiet=True, allowed_paths=[str(export_dir)], prevent_thread_lock=True, **STYLE, **safety_options())
     print(f"citeqa is running on {url}  (Ctrl+C to stop)", flush=True)
     demo.block_thread()

@@ -1,0 +1,56 @@
+"""Filter values checked against what the index holds, matched without regard to case.
+
+An unknown mechanism, measure, language or document is an error that lists the valid values,
+so a typo never looks like "nothing supports this".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+FACETS = ("mechanism", "measure", "lang", "doc")
+
+
+class FilterError(ValueError):
+    """A filter value the index does not hold; the message lists the valid ones."""
+
+
+@dataclass(frozen=True)
+class FilterValues:
+    mechanism: str | None = None
+    measure: str | None = None
+    lang: str | None = None
+    doc: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"mechanism": self.mechanism, "measure": self.measure, "lang": self.lang, "doc": self.doc}
+
+
+def facet_values(chunks: Iterable[Any]) -> dict[str, list[str]]:
+    """Every value each filter can take in this index (from its passages)."""
+    values: dict[str, set[str]] = {f: set() for f in FACETS}
+    for c in chunks:
+        values["mechanism"].add(c.mechanism)
+        values["measure"].add(c.measure)
+        values["lang"].add(c.lang)
+        values["doc"].add(c.doc_id)
+    return {f: sorted(v - {""}) for f, v in values.items()}
+
+
+def check_filters(chunks: Iterable[Any], given: FilterValues) -> FilterValues:
+    """The given filters in the index's own spelling; FilterError naming the valid values otherwise."""
+    valid = facet_values(chunks)
+    out: dict[str, str | None] = {}
+    problems = []
+    for facet, value in given.as_dict().items():
+        if value is None or value == "":
+            out[facet] = None
+            continue
+        match = next((v for v in valid[facet] if v.casefold() == value.strip().casefold()), None)
+        if match is None:
+            problems.append(f"unknown {facet} {value!r}; valid values: {', '.join(valid[facet]) or '(none in this index)'}")
+        out[facet] = match
+    if problems:
+        raise FilterError("; ".join(problems))
+    return FilterValues(**out)
