@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix
 
 from citeqa.lexical import LexicalIndex
-from citeqa.milvus_lexical import PAD, MilvusLexical, TermTable, connect, field_name, passage_vectors, write_sparse
+from citeqa.milvus_lexical import PAD, MilvusLexical, TermTable, connect, field_name, passage_matrix, passage_vectors, write_sparse
 from citeqa.vectorstore import StoredVector
 
 pytest.importorskip("pymilvus")
@@ -62,14 +63,16 @@ def test_spec_names_one_sparse_field_per_channel(setup):
 def test_passage_vectors_are_the_score_matrix_read_by_passage(setup):
     local, _, _ = setup
     ix = local["zh"]
-    vectors = passage_vectors(ix)
+    vectors = passage_vectors(passage_matrix(ix))
     assert len(vectors) == N and all(vectors)
+    assert passage_vectors(passage_matrix(ix), 30, 45) == vectors[30:45]
     for term in ("w1", "r3"):
         scores = ix.search([(term, 1.0)])
         best = TermTable.from_index(ix).maxima[ix.vocab[term]]
         for row, s in zip(scores.rows, scores.scores):
             assert vectors[row][ix.vocab[term]] == pytest.approx(float(s) * best, rel=1e-5)
     assert PAD not in {d for v in vectors for d in v}  # bm25s gives an empty passage its own token
+    assert passage_vectors(csr_matrix((2, 3), dtype=np.float32)) == [{PAD: 1.0}] * 2  # Milvus refuses empty rows
 
 
 @pytest.mark.parametrize("terms", QUERIES)
