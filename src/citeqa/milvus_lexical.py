@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -271,6 +272,11 @@ def bench(n: int, queries: int = 200, k: int = 10, uri: str | None = None) -> di
     result |= {"rows200_milvus_ms_p50": round(float(np.percentile(t_rows, 50)), 2), "vocab": len(local.vocab), "terms_per_passage": round(len(local._data) / n, 1)}
     client.drop_collection(f"citeqa_lexbench_{n}")
     client.close()
+    if uri is None:  # stop this process's Milvus Lite engine for the file before removing it
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(str((tmp / "lex.db").resolve()))
+    shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 
