@@ -128,7 +128,8 @@ class Analyzer:
         rest = _blank(rest, [(s, e) for s, e, k in ents])
         rest = _NUMWORD.sub(" ", rest)
         if lang == "zh":
-            words = [w for w in jieba.lcut(rest) if len(w) >= 2 and all(_is_cjk(c) for c in w) and w not in ZH_STOP]
+            words = [w for w in jieba.lcut(rest) if len(w) >= 2 and all(_is_cjk(c) for c in w) and w not in ZH_STOP
+                     and not any(w in ev for ev in _EVENTS)]  # an event word counts once, as its event
             concepts += [Concept((w,), 1.0) for w in dict.fromkeys(words)]
         elif self.lexicon is not None:
             concepts += self._english_concepts(rest)
@@ -145,9 +146,11 @@ class Analyzer:
         out, seen = [], set()
         for w in dict.fromkeys(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]+", text) if w.lower() not in EN_STOP):
             alts = tuple(t.term for t in self.lexicon.translate_en(w) if t.term.strip() and t.term.lower() != w)
+            seen.update(alts)
+            if any(w.startswith(f) for ev in _EVENTS for f in ev if f.isascii()):
+                continue  # counted once, as its event
             if alts:
                 out.append(Concept(alts, 1.0))
-                seen.update(alts)
         out += [Concept((t.term,), 1.0) for t in self.lexicon.translate_en(text)
                 if t.term.strip() and t.term not in seen and not t.term.isascii()]
         return out
