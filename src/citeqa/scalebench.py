@@ -339,6 +339,13 @@ def measure_child(index: Path, questions: list[str], k: int = 5, profile_dir: Pa
     dense = _times(qvecs, lambda v: store.search(v, 10))
     index_ = getattr(store, "_index", None)
     raw = _times(qvecs, lambda v: index_.search(v[None, :], 10)) if index_ is not None else []
+    import faiss  # one question at a time gains nothing from OpenMP threads and, on a busy machine, waits for them
+
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    single = _times(qvecs, lambda v: store.search(v, 10))
+    plain_single = _times(questions, lambda q: searcher.search(q, k=k))
+    faiss.omp_set_num_threads(threads)
 
     if profile:
         profile = cProfile.Profile()
@@ -356,7 +363,8 @@ def measure_child(index: Path, questions: list[str], k: int = 5, profile_dir: Pa
         "passages": len(searcher.chunks), "store": store.describe().get("name"), "k": k, "questions": len(questions),
         "filter": {"lang": lang, "mechanism": mechanism, "share_of_passages": round(kept / max(len(searcher.chunks), 1), 4)},
         "encoder_load_s": round(encoder_load_s, 3), "rss_before_load_mb": rss_before, "encoder_ms_per_question": round(encoder_ms, 2),
-        "faiss_raw_index_ms_p50": _p(raw, 50), "bm25s_questions": len(bm25), "load_avg": [round(x, 2) for x in os.getloadavg()],
+        "faiss_raw_index_ms_p50": _p(raw, 50), "faiss_threads": threads, "faiss_1thread_ms_p50": _p(single, 50),
+        "query_1thread_ms_p50": _p(plain_single, 50), "query_1thread_ms_p95": _p(plain_single, 95), "bm25s_questions": len(bm25), "load_avg": [round(x, 2) for x in os.getloadavg()],
     }
     return out
 
