@@ -117,7 +117,8 @@ class TermTable:
             else:
                 number = NUMBERS.get(low, low)
                 if number[0].isdigit():
-                    out[number] += scale
+                    if number in self.freq or number in self.latin:  # a year the corpus never mentions is evidence of absence
+                        out[number] += scale
                 elif low not in FUNCTION and low not in LIGHT and (cands := self._word(low, stem)):
                     slots.append((cands, scale * (SENSE_WEIGHT_WHEN_VERBATIM if low in damped else 1.0)))
                 i += 1
