@@ -196,23 +196,27 @@ PHASES = [  # (module, attribute, phase): functions the build calls, timed exclu
 
 
 def _instrument(phases: dict[str, float]) -> None:
-    """Wrap PHASES so each call's time goes to its phase minus the time of phases called inside it."""
+    """Wrap PHASES so each call's time goes to its phase minus the time of phases called inside it.
+
+    A phase called inside another is reported with the outer one in brackets: "tokenise zh (lexicon)".
+    """
     import importlib
 
-    stack: list[float] = []
+    stack: list[list] = []  # [phase, seconds spent in phases called inside it]
 
     def timed(fn: Callable, phase: str) -> Callable:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            stack.append(0.0)
+            outer = next((p for p, _ in reversed(stack) if p != phase), "")
+            stack.append([phase, 0.0])
             started = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
                 spent = time.perf_counter() - started
-                inner = stack.pop()
-                phases[phase] = phases.get(phase, 0.0) + spent - inner
+                key = f"{phase} ({outer})" if outer and not outer.startswith("write_index") else phase
+                phases[key] = phases.get(key, 0.0) + spent - stack.pop()[1]
                 if stack:
-                    stack[-1] += spent
+                    stack[-1][1] += spent
         return wrapper
 
     for module, attr, phase in PHASES:
