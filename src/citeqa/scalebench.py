@@ -249,7 +249,8 @@ def build_child(corpus: Path, index: Path, pool_path: Path, vectors_path: Path |
     phases["other"] = seconds - sum(phases.values())
     build = current_build(index)
     files = {p.relative_to(build).as_posix(): round(p.stat().st_size / MB, 2) for p in build.rglob("*") if p.is_file()}
-    return {"build_s": round(seconds, 2), "passages": report.chunks, "vectors_from_sources": round(encoder.matched / max(encoder.count, 1), 3), "documents": len(report.documents),
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"build_s": round(seconds, 2), "build_cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "passages": report.chunks, "vectors_from_sources": round(encoder.matched / max(encoder.count, 1), 3), "documents": len(report.documents),
             "phases_s": {k: round(v, 2) for k, v in sorted(phases.items(), key=lambda kv: -kv[1])},
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "index_mb": round(sum(files.values()), 1),
             "files_mb": dict(sorted(files.items(), key=lambda kv: -kv[1])[:12])}
@@ -282,12 +283,15 @@ def _p(values: list[float], q: float) -> float:
     return round(float(np.percentile(np.asarray(values) * 1000, q)), 3) if values else 0.0
 
 
-def _times(items: list[Any], fn: Callable[[Any], Any]) -> list[float]:
+def _times(items: list[Any], fn: Callable[[Any], Any], cpu: list[float] | None = None) -> list[float]:
+    """Wall time of fn(item) per item; the process's CPU time per item is appended to `cpu` when given."""
     out = []
     for item in items:
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         fn(item)
         out.append(time.perf_counter() - started)
+        if cpu is not None:
+            cpu.append(time.process_time() - used)
     return out
 
 
@@ -308,14 +312,14 @@ def measure_child(index: Path, questions: list[str], k: int = 5, profile_dir: Pa
     encoder.encode_queries(["warm-up"])
     encoder_load_s, rss_before = time.perf_counter() - started, _rss_mb()
     profile = cProfile.Profile() if profile_dir else None
-    started = time.perf_counter()
+    started, load_cpu_s = time.perf_counter(), time.process_time()
     if profile:
         profile.enable()
     searcher = Searcher.load(index, encoder=encoder)
     if profile:
         profile.disable()
         profile.dump_stats(profile_dir / "load.prof")
-    load_s, rss = time.perf_counter() - started, _rss_mb()
+    load_s, rss, load_cpu_s = time.perf_counter() - started, _rss_mb(), time.process_time() - load_cpu_s
 
     pairs = Counter((lang, mech) for lang, mech in zip(searcher.columns["lang"], searcher.columns["mechanism"]) if mech)
     (lang, mechanism), kept = pairs.most_common(1)[0] if pairs else (("zh", ""), 0)
@@ -325,7 +329,8 @@ def measure_child(index: Path, questions: list[str], k: int = 5, profile_dir: Pa
         searcher.search(q, k=k)
         searcher.search(q, k=k, filters=filters)
     encoder_ms = encoder.seconds * 1000 / max(len(questions), 1)
-    plain = _times(questions, lambda q: searcher.search(q, k=k))
+    plain_cpu: list[float] = []  # on a loaded machine wall time includes waiting for a core; CPU time does not
+    plain = _times(questions, lambda q: searcher.search(q, k=k), plain_cpu)
     filtered = _times(questions, lambda q: searcher.search(q, k=k, filters=filters))
 
     understood = [searcher.understand(q) for q in questions]
@@ -366,6 +371,7 @@ def measure_child(index: Path, questions: list[str], k: int = 5, profile_dir: Pa
     out["details"] = {
         "passages": len(searcher.chunks), "store": store.describe().get("name"), "k": k, "questions": len(questions),
         "filter": {"lang": lang, "mechanism": mechanism, "share_of_passages": round(kept / max(len(searcher.chunks), 1), 4)},
+        "load_cpu_s": round(load_cpu_s, 3), "query_cpu_ms_p50": _p(plain_cpu, 50), "query_cpu_ms_p95": _p(plain_cpu, 95),
         "encoder_load_s": round(encoder_load_s, 3), "rss_before_load_mb": rss_before, "encoder_ms_per_question": round(encoder_ms, 2),
         "faiss_raw_index_ms_p50": _p(raw, 50), "faiss_threads": threads, "faiss_1thread_ms_p50": _p(single, 50),
         "query_1thread_ms_p50": _p(plain_single, 50), "query_1thread_ms_p95": _p(plain_single, 95), "bm25s_questions": len(bm25), "load_avg": [round(x, 2) for x in os.getloadavg()],
