@@ -387,9 +387,10 @@ def test_serve_warns_before_binding_beyond_loopback(monkeypatch, built_index, tm
     text = " ".join(result.output.split())
     assert (f"warning: binding to {host}" in text) == warned, text
     if warned:
-        assert ("(no --auth set)" in text) == ("--auth" not in args)
+        assert ("(no --auth set" in text) == ("--auth" not in args)
     assert len(calls) == 1 and calls[0]["host"] == host and calls[0]["port"] == 7860
     assert calls[0]["auth"] == (("staff", "s3cret") if "--auth" in args else None)
+    assert calls[0]["searcher"] is not None  # the existing index is served while it is checked in the background
 
 
 # ---- 3. path traversal ---------------------------------------------------------------------------

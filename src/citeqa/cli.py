@@ -368,7 +368,7 @@ def serve(
 
     credentials = _credentials(auth, auth_file)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        console.print(f"[bold yellow]warning:[/] binding to {host}: anyone who can reach this machine can use the app" + ("" if credentials else " (no --auth-file set)"))
+        console.print(f"[bold yellow]warning:[/] binding to {host}: anyone who can reach this machine can use the app" + ("" if credentials else " (no --auth set: use --auth-file or CITEQA_AUTH)"))
     searcher = None
     if current_build(index) is not None:
         from .search import Searcher

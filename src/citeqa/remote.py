@@ -1,4 +1,4 @@
-"""`citeqa ask --server URL`: ask a running `citeqa serve` through its /ask API (no model loaded here).
+"""`citeqa ask --server URL`: ask a running `citeqa serve` through its /ask (or /ask_filtered) API (no model loaded here).
 
 Speaks Gradio's plain HTTP API with httpx (POST the call, read the event stream), so the
 shell pays for one HTTP round trip instead of loading the index. Credentials, when the
@@ -21,19 +21,20 @@ class RemoteError(RuntimeError):
 def ask_server(server: str, question: str, k: int, filters: dict[str, str | None], timeout: float = 60.0) -> dict[str, Any]:
     """The same object as `citeqa ask --json`, computed by the server."""
     base = server.rstrip("/") + "/"
-    data = [question, k, filters.get("mechanism") or "", filters.get("measure") or "", filters.get("lang") or "", filters.get("doc") or ""]
+    values = [filters.get(f) or "" for f in ("mechanism", "measure", "lang", "doc")]
+    api, data = ("ask_filtered", [question, k, *values]) if any(values) else ("ask", [question, k])
     try:
         with httpx.Client(base_url=base, timeout=timeout, trust_env=False) as client:
             auth = os.environ.get("CITEQA_AUTH")
             if auth and ":" in auth:
                 user, password = auth.split(":", 1)
                 client.post("login", data={"username": user, "password": password})
-            started = client.post("gradio_api/call/ask", json={"data": data})
+            started = client.post(f"gradio_api/call/{api}", json={"data": data})
             if started.status_code in (401, 403):
                 raise RemoteError(f"{server} asks for a login: set CITEQA_AUTH=user:password")
             started.raise_for_status()
             event_id = started.json()["event_id"]
-            with client.stream("GET", f"gradio_api/call/ask/{event_id}") as resp:
+            with client.stream("GET", f"gradio_api/call/{api}/{event_id}") as resp:
                 event = ""
                 for line in resp.iter_lines():
                     if line.startswith("event:"):

@@ -251,8 +251,12 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
     def choices(values: set[str]) -> list[tuple[str, str]]:
         return [("any", "")] + [(v, v) for v in sorted(values - {""})]
 
-    def ask_api(question: str, k: int = 5, mechanism: str = "", measure: str = "", lang: str = "", doc: str = "") -> dict[str, Any]:
-        """Ranked cited passages for a question (filters optional, any case): the same JSON object as `citeqa ask --json`."""
+    def ask_api(question: str, k: int = 5) -> dict[str, Any]:
+        """Ranked cited passages for a question: the same JSON object as `citeqa ask --json`."""
+        return ask_filtered_api(question, k)
+
+    def ask_filtered_api(question: str, k: int = 5, mechanism: str = "", measure: str = "", lang: str = "", doc: str = "") -> dict[str, Any]:
+        """/ask with filters (any case; an unknown value is an error listing the valid ones)."""
         def answer() -> dict[str, Any]:
             s = live.get()
             try:
@@ -340,6 +344,7 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
             with gr.Tab("Documents", id="documents"):
                 gr.HTML(documents_html(searcher, Path(corpus_dir)), elem_id="documents")
         gr.api(ask_api, api_name="ask")
+        gr.api(ask_filtered_api, api_name="ask_filtered")
         gr.api(check_api, api_name="check")
     # Search is CPU-bound (encoder + BM25) and the target machine has 2 cores: more parallel
     # requests only slow each other down, so run 2 at a time and queue up to 64.
