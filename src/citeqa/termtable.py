@@ -151,7 +151,7 @@ class TermTable:
                 if acro := self._acronyms.get(unit.verbatim):
                     slots.append(({p.zh: 1.0 for p in acro}, 1.5))
                 continue
-            latin = {w for w in unit.words if w[1] in self._known_latin and w[1] not in FUNCTION and not w[1].isdigit()}
+            latin = {w for w in unit.words if w[1] in self._known_latin and w[1] not in FUNCTION and len(w[1]) > 1 and not w[1].isdigit()}
             dominant = {low for _, low, stem in latin if self._latin_dominates(low, stem)}
             out.update({s: PASS_WEIGHT if low in dominant else LATIN_WEIGHT for s, low, _ in latin})
             slots += self._slots(unit.words, 1.0, out, damped=dominant)

@@ -39,9 +39,12 @@ FUNCTION = set(
     must my neither no nor not of off on once only or other our out over own same shall she should so
     some such than that their them then there these they this those through to too under until up upon
     very was we were what when where whether which while who whom whose why will with within without
-    would yet you your many one often always usually ever never again still already now well however thus""".split()
+    would yet you your many one often always usually ever never again still already now well however thus
+    something anything everything nothing someone anyone everyone somebody anybody somewhere anywhere everywhere
+    don't doesn't didn't can't cannot won't isn't aren't wasn't weren't shouldn't wouldn't couldn't
+    myself yourself themselves ourselves""".split()
 )
-LIGHT = set("make made makes get got give given take taken put set keep go went come bring carry say said".split())
+LIGHT = set("make made makes get got give given take taken put set keep go went come bring carry say said let lets".split())
 NUMBERS = dict(zip("two three four five six seven eight nine ten eleven twelve".split(), map(str, range(2, 13))))
 
 
