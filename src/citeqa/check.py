@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .claims import _CLAUSE, Analyzer, ClaimView, Sentence, negated
+from .claims import _CLAUSE, Analyzer, ClaimView, Sentence, is_zh, negated
 from .models import Hit, SearchResult
 from .search import Searcher
 from .verify import Fact, Verdict, _label, _matches
@@ -30,7 +30,7 @@ NEGATION = 0.6  # a clause this well aligned with the opposite polarity contradi
 ATTRIBUTION = 0.75  # ... and one this well aligned that the sources give to another mechanism
 SEARCH_K = 10  # passages judged per claim; the report shows the k best, deciding passages first
 CLOSE = 0.15  # support and conflict within this alignment of each other make a fact "mixed"
-_LOCAL_BODY = re.compile(r"[\u4e00-\u9fff]{2,8}(?:会议|委员会|理事会|办公室|工作组|小组)")
+_LOCAL_BODY = re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,8}?(?:会议|委员会|理事会|办公室|工作组|小组)")
 
 
 @dataclass
@@ -113,9 +113,10 @@ def analyzer_for(searcher: Searcher) -> Analyzer:
 def _comparable(an: Analyzer, c: Fact, p: Fact) -> bool:
     if c.kind != p.kind:
         return False
-    if c.kind in ("count", "actor"):
-        if c.unit != p.unit:
-            return False
+    if c.kind == "actor" and c.unit != p.unit:
+        return False
+    if c.kind == "count" and c.unit != p.unit:
+        return is_zh(c.unit) != is_zh(p.unit) and bool(an.same_name(c.unit, p.unit))  # landmark vs 地标
     return True
 
 
@@ -140,7 +141,7 @@ def _other_body(an: Analyzer, view: ClaimView, s: Sentence, p: Fact) -> bool:
     if not names:
         return False
     keys = {k for _, _, k in an.entities(names[-1])}
-    return not (keys & view.mechanisms) and names[-1] not in view.text
+    return not (keys & view.mechanisms) and names[-1] not in view.text and an.coverage(view, names[-1])[0] < 0.5
 
 
 @dataclass

@@ -231,14 +231,17 @@ class Analyzer:
             return la in lb or lb in la
         terms = self.terms_for(a)
         total = sum(w for _, w in terms)
+        if any(w >= 0.5 * total and b in t and b != t for t, w in terms):
+            return False  # a more specific title than the passage's (副总统 vs 总统)
         phrase = bool(total) and sum(w for t, w in terms if len(t) >= 2 and t in b) >= 0.5 * total  # "Prime Minister" -> 首相
         words = [w for w in re.findall(r"[A-Za-z]+", a) if w.lower() not in EN_STOP]
         alts = [[t.term for t in self.lexicon.translate_en(w) if len(t.term) >= 2] for w in words] if self.lexicon else []
-        alts = [x for x in alts if x]
         got = sum(any(t in b for t in x) for x in alts)
-        if alts and got == len(alts):
+        if words and got >= 0.75 * len(words):
             return True
         if phrase:
-            return None if alts else True  # the phrase agrees but a word of it ("of Finance") is not in the passage
-        return False if alts and got == 0 else None
+            return None if got < len(words) - 1 else True  # the phrase agrees but a word of it ("of Finance") is not there
+        if not total and not any(alts):
+            return False  # a name the sources never use, where they name someone else
+        return False if got == 0 else None
 

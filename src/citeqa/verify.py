@@ -107,7 +107,7 @@ _COUNT_CN = re.compile(rf"(?P<n>{_NUM})\s?(?P<cls>[{_CLASSIFIERS}])?"
 _COUNT_EN = re.compile(rf"(?P<n>{_NUM})\s+(?P<rest>[A-Za-z&'-]+(?:\s[A-Za-z&'-]+){{0,3}})", _I)
 _SLOT_CN = rf"(?P<x>[^{_CLAUSE_END}由]{{2,24}}?)"
 _SLOT_EN = r"(?P<x>[^.;:()\n]{2,80})"
-_CAP = r"(?P<x>[A-Z][\w&'’-]*(?:\s+(?:(?:of|and|for|on|the|&)\s+)*[A-Z][\w&'’-]*)*)"
+_CAP = r"(?P<x>[A-Z][\w&'’-]*(?:,?\s+(?:(?:of|and|for|on|the|&)\s+)*[A-Z][\w&'’-]*)*)"
 _ROLES = [("fund", re.compile(rf"(?:资金|经费)由{_SLOT_CN}(?:提供|承担|拨付)")),
           ("fund", re.compile(rf"由{_SLOT_CN}(?:提供资金|提供经费|资助|出资|拨款)")),
           ("chair", re.compile(rf"由{_SLOT_CN}担任主席")), ("chair", re.compile(rf"主席由{_SLOT_CN}担任")),
@@ -243,7 +243,8 @@ def _extract(text: str, lex: _Lexicon) -> list[Fact]:
     for rx in _FREQ:
         for m in rx.finditer(norm):
             g = m.groupdict()
-            if any(abs(ts - m.end()) <= 1 or abs(te - m.start()) <= 1 for ts, te, k in taken if k == "money"):
+            if any(abs(te - m.start()) <= 1 or (0 <= ts - m.end() <= 8 and not re.search(rf"[{_CLAUSE_END}]", norm[m.end():ts]))
+                   for ts, te, k in taken if k == "money"):
                 continue  # "每年 90 亿英镑" is a rate, not how often something happens
             if g.get("adv"):
                 add("frequency", _ADVERB[m["adv"].lower()], "year", m.span())
