@@ -38,7 +38,17 @@ def browser():
 @pytest.fixture
 def page(browser, app_url):  # noqa: F811
     """A fresh tab on the app; afterwards, every request it made must have gone to 127.0.0.1."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    yield from open_app(browser, app_url, {"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def phone(browser, app_url):
+    """The app on a 390 × 844 phone screen."""
+    yield from open_app(browser, app_url, {"width": 390, "height": 844})
+
+
+def open_app(browser, app_url, viewport):
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
     tab = context.new_page()
     requested: list[str] = []
@@ -145,3 +155,39 @@ def test_markup_in_a_question_is_shown_as_text(page):
     ask(page, "<script>alert(1)</script><img src=x onerror=alert(2)> ${7*6} {{x}}")
     expect(page.locator("#answer .cq-meta").first).to_contain_text("<script>alert(1)</script><img src=x onerror=alert(2)> ${7*6} {{x}}", timeout=WAIT)
     assert page.locator("#answer img").count() == 0
+
+
+# ---- phones (390 px) and input checked against the index -----------------------------------------
+
+def in_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and 0 <= box["y"] < page.viewport_size["height"] - 40
+
+
+def test_on_a_phone_the_first_hit_is_on_screen_after_ask(phone, tmp_path):
+    ask(phone, "How much research funding does UKRI manage each year?")
+    first = phone.locator("#answer .cq-hit").first
+    expect(first).to_be_visible(timeout=WAIT)
+    phone.wait_for_timeout(400)  # the scroll runs just after the answer is drawn
+    assert in_viewport(phone, first)
+
+
+def test_on_a_phone_every_tab_is_in_the_tab_bar_and_tables_scroll_in_their_box(phone):
+    for name in ("Ask", "Check a claim", "Browse", "Documents"):
+        expect(phone.get_by_role("tab", name=name)).to_be_visible()
+    open_tab(phone, "Documents")
+    expect(phone.locator("#documents")).to_contain_text("Bibliography")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # the page itself never scrolls sideways
+    box = phone.locator("#documents .cq-scroll")
+    assert box.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+
+
+def test_an_unknown_filter_value_shows_the_valid_values(page):
+    page.get_by_text("Filters").click()
+    mechanism = page.get_by_label("mechanism")
+    mechanism.fill("NASA")
+    mechanism.press("Enter")
+    ask(page, "How often is the programme evaluated?")
+    error = page.locator("#answer .cq-error")
+    expect(error).to_contain_text("unknown mechanism 'NASA'", timeout=WAIT)
+    expect(error).to_contain_text("UKRI")

@@ -56,9 +56,24 @@ CSS = """
 .cq-error {background: #fee2e2; color: #7f1d1d; border-radius: 6px; padding: 8px 12px;}
 .cq-meta, .cq-footer {font-size: .85em; color: var(--body-text-color-subdued); margin: 6px 0;}
 .cq-docs td, .cq-docs th {padding: 4px 10px; text-align: left; vertical-align: top;}
+.cq-scroll {overflow-x: auto; max-width: 100%;}
+#documents, #cell {overflow-x: auto; max-width: 100%;}
+@media (max-width: 640px) {  /* phones: every tab fits in the tab bar (no hidden "more" menu) */
+  .tab-container button {padding: 4px 7px !important; font-size: 13px !important; min-width: 0 !important;}
+  .tab-container {gap: 0 !important;}
+}
 """
 STYLE: dict[str, Any] = {"theme": THEME, "css": CSS}  # gradio 6 takes these in launch(), not Blocks()
 # Copy buttons: one delegated listener on the results component (gr.HTML runs this on load).
+# After an answer or a Browse cell arrives: bring it on screen when it landed below the fold (phones).
+SCROLL_JS = """() => setTimeout(() => {
+  const el = document.querySelector('%s');
+  if (!el) return;
+  const top = el.getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight * 0.5) el.scrollIntoView({block: 'start'});
+}, 60)"""
+SCROLL_ANSWER = SCROLL_JS % "#answer .cq-nosupport, #answer .cq-hit, #answer .cq-error"
+SCROLL_CELL = SCROLL_JS % "#cell h3, #cell .cq-meta"
 COPY_JS = """
 element.addEventListener('click', (e) => {
   const b = e.target.closest('.cq-copy');
@@ -224,7 +239,7 @@ def documents_html(searcher: Searcher, corpus_dir: Path) -> str:
     )
     sources = "".join(f"<li>{esc(s.get('label', ''))}: {esc(s.get('text', ''))}{_link(s.get('url'))}</li>" for s in data.extras.get("sources", []))
     return (
-        f'<table class="cq-docs"><tr><th>title</th><th>id</th><th>language</th><th>kind</th><th>passages</th></tr>{rows}</table>'
+        f'<div class="cq-scroll"><table class="cq-docs"><tr><th>title</th><th>id</th><th>language</th><th>kind</th><th>passages</th></tr>{rows}</table></div>'
         f'<div class="cq-meta">{len(searcher.chunks)} passages · encoder {esc(m.get("encoder"))} · store {esc(m.get("store"))} · '
         f'chunker {esc(m.get("chunker"))} · built {esc(m.get("built_at"))} · corpus {esc(corpus_dir)}</div>'
         f"<h3>Bibliography</h3><ul>{bib or '<li>none extracted</li>'}</ul>"
@@ -316,10 +331,10 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
                     ask_btn = gr.Button("Ask", variant="primary", scale=1)
                     k = gr.Slider(1, 20, value=5, step=1, label="passages (k)", scale=2)
                 with gr.Accordion("Filters", open=False), gr.Row():
-                    mechanism = gr.Dropdown(choices({c.mechanism for c in chunks}), value="", label="mechanism")
-                    measure = gr.Dropdown(choices({c.measure for c in chunks}), value="", label="measure")
-                    lang = gr.Dropdown(choices({c.lang for c in chunks}), value="", label="language")
-                    doc = gr.Dropdown([("any", "")] + [(d.title, d.doc_id) for d in searcher.data.documents.values()], value="", label="document")
+                    mechanism = gr.Dropdown(choices({c.mechanism for c in chunks}), value="", label="mechanism", allow_custom_value=True)
+                    measure = gr.Dropdown(choices({c.measure for c in chunks}), value="", label="measure", allow_custom_value=True)
+                    lang = gr.Dropdown(choices({c.lang for c in chunks}), value="", label="language", allow_custom_value=True)
+                    doc = gr.Dropdown([("any", "")] + [(d.title, d.doc_id) for d in searcher.data.documents.values()], value="", label="document", allow_custom_value=True)
                 gr.Examples([["How many cabinet members and expert members sit on Japan's CSTI?"], ["国家研究委员会多久对纳米计划进行一次评估？"], ["How much research funding does UKRI manage each year?"]], inputs=[question])
                 answer = gr.HTML(f'<div class="cq-meta">Questions may be up to {MAX_QUERY_CHARS} characters.</div>', js_on_load=COPY_JS, elem_id="answer")
                 with gr.Row():
@@ -327,7 +342,7 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
                     csv_btn = gr.DownloadButton("Export CSV", interactive=False, size="sm")
                 ask_inputs = [question, k, mechanism, measure, lang, doc]
                 for trigger in (ask_btn.click, question.submit):
-                    trigger(ask_view, ask_inputs, [answer, md_btn, csv_btn], api_visibility="private")
+                    trigger(ask_view, ask_inputs, [answer, md_btn, csv_btn], api_visibility="private").then(None, js=SCROLL_ANSWER)
             with gr.Tab("Check a claim", id="check"):
                 claim = gr.Textbox(label="Claim (中文 / English)", lines=2, placeholder="e.g. UKRI manages about 9 billion pounds of research funding a year.")
                 check_btn = gr.Button("Check", variant="primary")
@@ -340,7 +355,7 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
                 widths = ["10%"] + [f"{90 / max(1, len(cols)):.1f}%"] * len(cols)
                 grid = gr.Dataframe(matrix, headers=headers, interactive=False, wrap=True, column_widths=widths, elem_id="matrix", max_height=720)
                 cell_out = gr.HTML(elem_id="cell", js_on_load=COPY_JS)
-                grid.select(browse_view, None, [cell_out], api_visibility="private")
+                grid.select(browse_view, None, [cell_out], api_visibility="private").then(None, js=SCROLL_CELL)
             with gr.Tab("Documents", id="documents"):
                 gr.HTML(documents_html(searcher, Path(corpus_dir)), elem_id="documents")
         gr.api(ask_api, api_name="ask")
