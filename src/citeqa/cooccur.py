@@ -19,6 +19,10 @@ K = 32
 _MULT, _MASK = 0x9E3779B1, 0xFFFFFFFF
 
 
+def _b64(a: np.ndarray) -> str:
+    return base64.b64encode(a.tobytes()).decode("ascii")
+
+
 class Cooccurrence:
     def __init__(self, sketches: dict[str, list[int]] | None = None, df: dict[str, int] | None = None) -> None:
         self._heaps: dict[str, list[int]] = {}  # while building: max-heaps (negated hashes)
@@ -75,8 +79,7 @@ class Cooccurrence:
         terms = sorted(self._sketch)
         lengths = np.array([len(self._sketch[t]) for t in terms], dtype=np.uint8)
         flat = np.concatenate([self._sketch[t] for t in terms]) if terms else np.zeros(0, np.uint32)
-        b64 = lambda a: base64.b64encode(a.tobytes()).decode("ascii")  # noqa: E731
-        return {"k": K, "terms": terms, "df": [self.df[t] for t in terms], "lengths": b64(lengths), "hashes": b64(flat.astype("<u4"))}
+        return {"k": K, "terms": terms, "df": [self.df[t] for t in terms], "lengths": _b64(lengths), "hashes": _b64(flat.astype("<u4"))}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Cooccurrence:

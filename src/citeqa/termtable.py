@@ -33,6 +33,8 @@ _QUESTION = {"什么": "what", "哪些": "which", "哪个": "which", "如何": "
 
 
 class TermTable:
+    """Indices over the pairs (phrases, words, acronyms, Chinese terms) rebuilt at load; nothing here is persisted."""
+
     def __init__(self, pairs: list[TermPair], freq: dict[str, int], latin: dict[str, int], en_vocab: dict[str, int], cooc: Cooccurrence) -> None:
         self.freq, self.latin, self.en_vocab, self.cooc = freq, latin, en_vocab, cooc
         words = dictionary_words()
@@ -226,8 +228,9 @@ class TermTable:
                 ens = self._english(piece, MAX_ALTERNATIVES)
                 out.update(dict(share([(s, en) for en, s in ens], 1.0, len(ens))))
             elif len(piece) > 1 and _HAN.search(piece) and piece not in ZH_STOP and piece not in _QUESTION:
-                ens = self._cedict_english(piece)  # words the corpus's Chinese never uses may still name English content
-                out.update(dict(share([(s, en) for en, s in ens], 0.5, MAX_ALTERNATIVES))) if ens else None
+                # words the corpus's Chinese never uses may still name English content
+                if ens := self._cedict_english(piece):
+                    out.update(dict(share([(s, en) for en, s in ens], 0.5, MAX_ALTERNATIVES)))
         return [(t, round(w, 4)) for t, w in sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     def render_en(self, zh_query: str) -> str:
