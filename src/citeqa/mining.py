@@ -5,7 +5,7 @@ remark. A mined pair is kept only when CC-CEDICT supports it: enough of the Engl
 words are senses of the Chinese term's words, or the acronym's letters are initials of those
 senses, or the acronym abbreviates a full name that passed. Everything here is linear in the
 corpus: each bracket looks back a bounded window, and "does the corpus use this term again"
-is counted in one walk over the build's tokens (`count_candidates`).
+is counted in the build's one walk over its tokens (`lexicon._scan`).
 """
 
 from __future__ import annotations
@@ -120,23 +120,6 @@ def find_sites(texts: Iterable[str]) -> list[Site]:
             if site := seen[before, content]:
                 sites.append(site)
     return sites
-
-
-def count_candidates(sites: list[Site], runs: Iterable[list[str]]) -> Counter[str]:
-    """How often each candidate term occurs as consecutive tokens of the build's token runs (one linear walk)."""
-    wanted = {o for s in sites for o in s.options} | {s.fallback for s in sites}
-    prefixes = {w[:k] for w in wanted for k in range(1, len(w) + 1)}
-    counts: Counter[str] = Counter()
-    for run in runs:
-        for i in range(len(run)):
-            s = ""
-            for tok in run[i:]:
-                s += tok
-                if s not in prefixes:
-                    break
-                if s in wanted:
-                    counts[s] += 1
-    return counts
 
 
 def _senses(zh: str) -> list[set[str]]:
