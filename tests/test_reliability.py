@@ -280,12 +280,13 @@ def served(built_index, tmp_path_factory):
         yield SimpleNamespace(url=f"http://127.0.0.1:{port}", port=port, pid=proc.pid, tmp=tmp, export_dir=exports[0], index=index, log=log)
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)  # what Ctrl+C does: the app closes and removes its export folder
+            proc.send_signal(signal.SIGTERM)  # what a service manager does: the app closes and removes its export folder
             try:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            assert not list(tmp.glob("citeqa-export-*")), "SIGTERM left the export folder behind"
 
 
 # ---- 2. auth -------------------------------------------------------------------------------------
