@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-OFF = dict(dense=0.0, dense_translated=0.0, lexical=0.0, lexical_cross=0.0, facet_boost=0.0)
+OFF = dict(dense=0.0, dense_cross=0.0, lexical=0.0, lexical_cross=0.0, facet_boost=0.0)
 
 ABLATIONS: dict[str, dict[str, Any]] = {
     "dense only": dict(OFF, dense=1.0),
     "lexical only (BM25 zh+en)": dict(OFF, lexical=1.0, lexical_cross=0.5),
-    "hybrid, no cross-lingual": dict(use_gloss=False, use_cedict=False, use_doc_expansion=False, dense_translated=0.0),
+    "hybrid, no cross-lingual": dict(use_gloss=False, use_cedict=False, use_doc_expansion=False, dense_cross=0.0),
     "− mined term pairs": dict(use_gloss=False),
     "− CC-CEDICT translation": dict(use_cedict=False),
     "− document-side expansion": dict(use_doc_expansion=False),
-    "− translated dense query": dict(dense_translated=0.0),
+    "− dense in the other language": dict(dense_cross=0.0),
     "− cross-language lexical": dict(lexical_cross=0.0),
     "− facet boost": dict(facet_boost=0.0),
     "RRF instead of weighted fusion": dict(method="rrf"),

@@ -1,8 +1,10 @@
 """Fusion: a pure function of channel scores over the candidate union, and the weights.
 
 Language symmetry is the point. Each candidate passage is scored by
-- `dense`: calibrated z of the question (per passage language, see dense.py);
-- `dense_translated`: the same for the question rendered in the other language;
+- `dense`: calibrated z (per passage language, see dense.py) of the question *in the
+  passage's language*: the question itself for a passage in its language, its rendering in
+  the other language otherwise;
+- `dense_cross`: the same for the question in the other language;
 - `lexical`: BM25 share in the passage's *own* language channel (zh words for a Chinese
   passage, English words for an English one; the question reaches both through translation);
 - `lexical_cross`: the other channel (English glosses of a Chinese passage, Chinese words
@@ -28,9 +30,11 @@ class Weights:
     """
 
     dense: float = 1.0
-    dense_translated: float = 0.5
+    dense_cross: float = 0.5
     lexical: float = 1.0
     lexical_cross: float = 0.5
+    lexical_rel: float = 0.0  # own-language lexical relative to that language's best candidate
+    dense_rel: float = 0.0  # passage-language dense z relative to that language's best candidate
     facet_boost: float = 0.15
     method: str = "weighted"  # "weighted" | "rrf"
     rrf_k: int = 60
@@ -38,7 +42,9 @@ class Weights:
     use_gloss: bool = True  # mined term pairs (acronyms, parenthetical glosses)
     use_cedict: bool = True  # dictionary query translation
     use_doc_expansion: bool = True  # English glosses indexed with each Chinese passage
-    abstain_below: float = 0.35  # fused score of the best passage under which the search abstains
+    # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
+    abstain_model: tuple[float, float, float, float] = (-3.0, 4.0, 2.0, 1.0)
+    abstain_below: float = 0.5  # P(answerable) under which the search abstains
 
 
 @dataclass(frozen=True)
@@ -47,10 +53,16 @@ class Features:
 
     rows: np.ndarray
     lang: np.ndarray  # passage language
-    dense: np.ndarray
-    dense_translated: np.ndarray
+    query_lang: str
+    dense: np.ndarray  # the question as asked
+    dense_translated: np.ndarray  # the question rendered in the other language (0 when it has none)
     lexical_zh: np.ndarray
     lexical_en: np.ndarray
+
+    def dense_pair(self) -> tuple[np.ndarray, np.ndarray]:
+        """(passage-language form, other form) dense z of each passage."""
+        same = self.lang == self.query_lang
+        return np.where(same, self.dense, self.dense_translated), np.where(same, self.dense_translated, self.dense)
 
     def lexical(self) -> tuple[np.ndarray, np.ndarray]:
         """(own-language, other-language) lexical score of each passage."""
@@ -62,9 +74,28 @@ class Features:
 
 def weighted(f: Features, w: Weights) -> np.ndarray:
     own, other = f.lexical()
-    dense = np.maximum(f.dense, 0) / Z_SCALE
-    translated = np.maximum(f.dense_translated, 0) / Z_SCALE
-    return (w.dense * dense + w.dense_translated * translated + w.lexical * own + w.lexical_cross * other).astype(np.float32)
+    dense, cross = (np.maximum(x, 0) / Z_SCALE for x in f.dense_pair())
+    fused = w.dense * dense + w.dense_cross * cross + w.lexical * own + w.lexical_cross * other
+    if w.lexical_rel:
+        fused = fused + w.lexical_rel * per_language_max(own, f.lang)
+    if w.dense_rel:
+        fused = fused + w.dense_rel * per_language_max(np.maximum(f.dense_pair()[0], 0), f.lang)
+    return fused.astype(np.float32)
+
+
+def per_language_max(scores: np.ndarray, langs: np.ndarray) -> np.ndarray:
+    """Scores divided by the best score among the candidates of the same language.
+
+    Translated queries match less of a passage than native ones; relative to its own
+    language's best, the best English passage counts like the best Chinese one.
+    """
+    out = np.zeros_like(scores)
+    for lang in np.unique(langs):
+        sel = langs == lang
+        top = scores[sel].max() if sel.any() else 0.0
+        if top > 0:
+            out[sel] = scores[sel] / top
+    return out
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
@@ -77,8 +108,9 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
 def rrf(f: Features, w: Weights) -> np.ndarray:
     """Reciprocal rank fusion over the same channels (a passage absent from a channel adds nothing)."""
     own, other = f.lexical()
+    dense, cross = f.dense_pair()
     out = np.zeros(len(f.rows), np.float32)
-    for weight, scores in ((w.dense, f.dense), (w.dense_translated, f.dense_translated), (w.lexical, own), (w.lexical_cross, other)):
+    for weight, scores in ((w.dense, dense), (w.dense_cross, cross), (w.lexical, own), (w.lexical_cross, other)):
         if weight:
             present = scores > 0
             out += np.where(present, weight / (w.rrf_k + _ranks(scores)), 0)
@@ -93,8 +125,25 @@ def fuse(f: Features, w: Weights, boost: np.ndarray | None = None) -> np.ndarray
     return scores
 
 
-def support(score: float, w: Weights) -> str:
-    """The fused score of the best passage in words: none (abstain), weak (under 1.5× that), or strong."""
-    if score < w.abstain_below:
+def evidence(f: Features, fused: np.ndarray, top: int = 3) -> np.ndarray:
+    """What the best passages say about answerability, whatever the corpus and encoder:
+    the best own-language lexical share, the best passage-language dense z (scaled), the best fused score."""
+    if not len(fused):
+        return np.zeros(3, np.float32)
+    order = np.argsort(-fused, kind="stable")[:top]
+    own, _ = f.lexical()
+    dense, _ = f.dense_pair()
+    return np.array([own[order].max(), max(float(dense[order].max()), 0.0) / Z_SCALE, fused[order[0]]], np.float32)
+
+
+def confidence(x: np.ndarray, w: Weights) -> float:
+    """P(the corpus answers the question) from the evidence vector."""
+    b, *coef = w.abstain_model
+    return float(1 / (1 + np.exp(-(b + float(np.dot(coef, x))))))
+
+
+def support(conf: float, w: Weights) -> str:
+    """The confidence in words: none (abstain), weak, or strong."""
+    if conf < w.abstain_below:
         return "none"
-    return "weak" if score < 1.5 * w.abstain_below else "strong"
+    return "weak" if conf < (1 + w.abstain_below) / 2 else "strong"

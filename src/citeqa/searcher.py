@@ -22,7 +22,7 @@ from .cite import Citer
 from .dense import Calibration, DenseChannel
 from .embed import Encoder, encoder_spec, get_encoder
 from .facets import Facets
-from .fusion import Features, Weights, fuse, support
+from .fusion import Features, Weights, confidence, evidence, fuse, support
 from .lexical import ChannelResult, LexicalIndex
 from .lexicon import Lexicon
 from .models import Reference, SearchResult
@@ -109,12 +109,19 @@ class Searcher:
             keep &= self.columns[field] == value
         return keep
 
-    def features(self, q: Query, filters: Filters | None = None) -> Features:
-        """Candidates from every channel and every channel's score for each of them."""
-        w, k0 = self.weights, self.weights.candidates
+    def query_texts(self, q: Query) -> list[str]:
+        """What the dense channel encodes: the question, and its rendering in the other language."""
+        return [q.text] + ([q.translated] if q.translated else [])
+
+    def features(self, q: Query, filters: Filters | None = None, qvecs: np.ndarray | None = None) -> Features:
+        """Candidates from every channel and every channel's score for each of them.
+
+        `qvecs` (the encoded `query_texts`) may be passed in when questions are encoded in batches.
+        """
+        k0 = self.weights.candidates
         mask, pushed = self.mask(filters), (filters.pushed() if filters else None)
-        texts = [q.text] + ([q.translated] if q.translated and w.dense_translated else [])
-        qvecs = self.encoder.encode_queries(texts)
+        if qvecs is None:
+            qvecs = self.encoder.encode_queries(self.query_texts(q))
         dense = [self.dense.search(v, k0, pushed) for v in qvecs]
         lex_zh, lex_en = self.zh.search(q.zh_terms), self.en.search(q.en_terms)
         parts = [d.rows for d in dense] + [lex_zh.top(k0, mask).rows, lex_en.top(k0, mask).rows]
@@ -125,6 +132,7 @@ class Searcher:
         return Features(
             rows=rows,
             lang=self.columns["lang"][rows],
+            query_lang=q.lang,
             dense=scored[0],
             dense_translated=scored[1] if len(scored) > 1 else np.zeros(len(rows), np.float32),
             lexical_zh=lex_zh.lookup(rows),
@@ -149,16 +157,16 @@ class Searcher:
         ranked = [int(f.rows[i]) for i in order]
         score_of = {int(f.rows[i]): float(fused[i]) for i in order[: max(4 * k, 50)]}
         top = self.cover_entities(q, ranked, max(1, k))
-        confidence = float(fused[order[0]]) if len(order) else 0.0
+        conf = confidence(evidence(f, fused), self.weights) if len(order) else 0.0
         unsupported = unsupported_terms(q, self.zh, self.en, self.lexicon)
-        level = "none" if unsupported else support(confidence, self.weights)
+        level = "none" if unsupported else support(conf, self.weights)
         hits = [self.citer.hit(q, self.chunks[i], score_of.get(i, 0.0), rank) for rank, i in enumerate(top, start=1)]
         return SearchResult(
             query=q.text,
             lang=q.lang,
             hits=hits,
             abstained=level == "none" or not hits,
-            confidence=confidence,
+            confidence=conf,
             notices=q.notices,
             understood={
                 "mechanisms": q.mechanisms,

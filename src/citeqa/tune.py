@@ -4,8 +4,8 @@ For each corpus family (a suite `group`) the grid is scored on all the other fam
 best setting is kept, and that setting is reported on the family left out: the held-out figure
 is what a corpus nobody tuned on can expect. The objective is the mean over the suite's
 language directions of (recall@5 + MRR@10) / 2, so every direction counts the same whatever
-its number of questions; the threshold maximises balanced abstention accuracy (unanswerable
-questions abstained on, answerable ones not).
+its number of questions; the answerability model is a logistic regression with both classes
+weighted equally (unanswerable questions abstained on, answerable ones not).
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from .suite import Prepared, rerank, score
 
 GRID = {
     "dense": (0.5, 1.0),
-    "dense_translated": (0.0, 0.5, 1.0),
+    "dense_cross": (0.0, 0.5, 1.0),
     "lexical": (0.5, 1.0, 2.0),
     "lexical_cross": (0.0, 0.5, 1.0),
+    "lexical_rel": (0.0, 0.5),
+    "dense_rel": (0.0, 0.5),
 }
 
 
@@ -40,36 +42,52 @@ def objective(prepared: dict[str, list[Prepared]], w: Weights) -> float:
     return float(np.mean(values)) if values else 0.0
 
 
-def threshold(prepared: dict[str, list[Prepared]], w: Weights) -> float:
-    """The abstention threshold with the best balanced accuracy over these sets."""
-    conf, unanswerable = [], []
+def fit_abstention(prepared: dict[str, list[Prepared]], w: Weights, l2: float = 0.1) -> tuple[float, ...]:
+    """Logistic regression of answerability on the evidence vector (classes weighted equally).
+
+    Newton's method on four parameters: a library would add a dependency for ten lines.
+    Questions the entity check abstains on anyway are left out.
+    """
+    xs, ys = [], []
     for rows in prepared.values():
         for p in rows:
-            if p.unsupported:
-                continue  # abstained on anyway
-            conf.append(rerank(p, w)[1])
-            unanswerable.append(not p.item.answerable)
-    c, u = np.array(conf), np.array(unanswerable)
-    if not u.any() or u.all():
-        return w.abstain_below
-    best, best_t = -1.0, w.abstain_below
-    for t in np.unique(c):
-        t = float(t) + 1e-6
-        acc = ((c < t) & u).sum() / u.sum() + ((c >= t) & ~u).sum() / (~u).sum()
-        if acc > best:
-            best, best_t = acc, t
-    return best_t
+            if not p.unsupported:
+                xs.append(rerank(p, w)[1])
+                ys.append(1.0 if p.item.answerable else 0.0)
+    y = np.array(ys)
+    if not len(y) or y.all() or not y.any():
+        return w.abstain_model
+    x = np.hstack([np.ones((len(y), 1)), np.array(xs, dtype=np.float64)])
+    weight = np.where(y == 1, 0.5 / y.sum(), 0.5 / (1 - y).sum())
+    beta = np.zeros(x.shape[1])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-x @ beta))
+        grad = x.T @ (weight * (p - y)) + l2 * np.r_[0, beta[1:]] / len(y)
+        hess = (x * (weight * p * (1 - p))[:, None]).T @ x + np.diag(np.r_[0, np.full(len(beta) - 1, l2 / len(y))])
+        step = np.linalg.solve(hess + 1e-9 * np.eye(len(beta)), grad)
+        beta -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return tuple(round(float(b), 4) for b in beta)
 
 
 def choose(prepared: dict[str, list[Prepared]], base: Weights = Weights()) -> Weights:
     best = max(settings(base), key=lambda w: objective(prepared, w))
-    return replace(best, abstain_below=threshold(prepared, best))
+    return replace(best, abstain_model=fit_abstention(prepared, best))
 
 
-def leave_one_out(prepared: dict[str, list[Prepared]], groups: dict[str, str], base: Weights = Weights()) -> dict[str, Weights]:
-    """group left out -> the weights chosen on all the other groups."""
+def leave_one_out(prepared: dict[str, list[Prepared]], groups: dict[str, str], uses: dict[str, set[str]] | None = None,
+                  base: Weights = Weights()) -> dict[str, Weights]:
+    """group left out -> the weights chosen on all the other groups.
+
+    A set built from another family's documents (`uses`) is left out with that family too,
+    and a held-out set's own `uses` families are left out of its training.
+    """
+    uses = uses or {}
     out = {}
     for held in sorted(set(groups.values())):
-        train = {name: rows for name, rows in prepared.items() if groups[name] != held}
+        held_uses = set().union(*(uses.get(n, set()) for n, g in groups.items() if g == held))
+        touches = lambda n: groups[n] == held or held in uses.get(n, set()) or groups[n] in held_uses  # noqa: E731
+        train = {name: rows for name, rows in prepared.items() if not touches(name)}
         out[held] = choose(train, base) if train else base
     return out
