@@ -13,8 +13,8 @@ import jieba
 from .cedict import definitions, dictionary_words
 from .cooccur import Cooccurrence
 from .mining import is_acronym
-from .text import ZH_STOP, en_tokens, stem
-from .translate import EN_WORD, FUNCTION, LIGHT, NUMBERS, phrase_key, share, units, word_tokens
+from .text import ZH_STOP, en_tokens, stem, to_halfwidth
+from .translate import EN_WORD, FUNCTION, LIGHT, NUMBERS, latin_tokens, phrase_key, share, units, word_tokens
 
 if TYPE_CHECKING:
     from .lexicon import TermPair
@@ -204,20 +204,27 @@ class TermTable:
         if gloss:
             return [(en, 1.0) for en in dict.fromkeys(gloss)]
         restrict = restrict and self._restrict
-        ranked = [(p.weight * (1 + math.log1p(n)) if restrict else p.weight, p.en) for p in entries if (n := self._in_vocab(p.en) if restrict else 1)]
+        ranked = [(self._english_score(p.en, p.weight, n) if restrict else p.weight, p.en) for p in entries if (n := self._in_vocab(p.en) if restrict else 1)]
         if not ranked:
             ranked = [(p.weight, p.en) for p in entries[:1]]
         ranked = sorted(ranked, key=lambda x: -x[0])[:limit]
         return [(en, s) for s, en in ranked]
 
+    @staticmethod
+    def _english_score(en: str, weight: float, df: float) -> float:
+        """Senses the collection's English uses often, in few words ("update" over "replace the old with new")."""
+        return weight * (1 + math.log1p(df)) / max(1, len(en_tokens(en)))
+
     def _cedict_english(self, word: str) -> list[tuple[str, float]]:
-        defs = [(1.0 / (k + 1), d) for k, d in enumerate(definitions(word)) if self._in_vocab(d)]
-        return [(d, s) for s, d in defs[:MAX_ALTERNATIVES]]
+        if not self._restrict:
+            return [(d, 1.0 / (k + 1)) for k, d in enumerate(definitions(word)[:MAX_ALTERNATIVES])]
+        defs = [(self._english_score(d, 1.0 / (1 + 0.5 * k), n), d) for k, d in enumerate(definitions(word)) if (n := self._in_vocab(d))]
+        return [(d, s) for s, d in sorted(defs, reverse=True)[:MAX_ALTERNATIVES]]
 
     def translate_zh(self, query: str) -> list[tuple[str, float]]:
         out: Counter[str] = Counter()
         expansions = self.expand_acronyms(query)
-        latin = [w for u in units(query, self._known_latin) for w in ([u.verbatim] if u.verbatim else [s for s, *_ in u.words])]
+        latin = latin_tokens(to_halfwidth(query))  # as written (update-alternatives), then its parts
         for word in dict.fromkeys(latin):
             out[word] += 1.0
             out.update({en: 0.5 for en in expansions.get(word, []) if en.isascii()})
