@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jieba.posseg
 
@@ -167,6 +168,7 @@ def _trim(zh: str, explained: list[bool]) -> str:
     return "".join(segs[i:])
 
 
+@lru_cache(maxsize=65_536)  # a name glossed again costs nothing
 def validate(en: str, zh: str) -> str:
     """The Chinese term `en` really glosses (possibly with unexplained leading words cut off), or ""."""
     if not _NAME.fullmatch(en) or _FILEISH.search(en) or len(en.split()) > 10 or not re.fullmatch(f"[{HAN}、·]{{2,}}", zh):
