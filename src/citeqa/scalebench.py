@@ -20,7 +20,6 @@ import argparse
 import cProfile
 import json
 import os
-import pstats
 import re
 import shutil
 import subprocess
@@ -377,17 +376,6 @@ def measure_child(index: Path, questions: list[str], k: int = 5, profile_dir: Pa
         "query_1thread_ms_p50": _p(plain_single, 50), "query_1thread_ms_p95": _p(plain_single, 95), "bm25s_questions": len(bm25), "load_avg": [round(x, 2) for x in os.getloadavg()],
     }
     return out
-
-
-def top_costs(prof: Path, n: int = 25) -> str:
-    """The profile's top functions by own time and by cumulative time, as text."""
-    import io
-
-    buf = io.StringIO()
-    stats = pstats.Stats(str(prof), stream=buf).strip_dirs()
-    stats.sort_stats("tottime").print_stats(n)
-    stats.sort_stats("cumulative").print_stats(n)
-    return buf.getvalue()
 
 
 # -- orchestration ------------------------------------------------------------------------------
