@@ -16,7 +16,7 @@ from typing import Any
 
 from .claims import _CLAUSE, Analyzer, ClaimView, Sentence, is_zh, negated
 from .models import Hit, SearchResult
-from .search import Searcher
+from .search import QueryError, Searcher
 from .verify import Fact, Verdict, _label, _matches
 from .verify import check_claim as check_passage
 
@@ -47,7 +47,7 @@ class FactPair:
 
     def reason(self) -> str:
         sign = "=" if self.relation == "supports" else "≠"
-        if self.kind in ("negation", "attribution", "statement"):
+        if self.kind in ("negation", "attribution", "statement", "pairing"):
             return f"{self.claim} — passage: “{self.sentence}”"
         return f"claim {self.claim} {sign} passage {self.passage} — “{self.sentence}”"
 
@@ -210,6 +210,13 @@ def _judge_statement(an: Analyzer, view: ClaimView, ctxs: list[_Ctx], anchored: 
                 cov, _ = an.coverage(view, clause)
                 if best is None or cov > best[0]:
                     best = (cov, clause, ctx)
+    if not view.facts and (best is None or best[0] < STATEMENT):
+        for ctx in ctxs:
+            covs = [an.coverage(view, c)[0] for c in _CLAUSE.findall(ctx.sentence.text)]
+            if ctx.subject_ok and ctx.align >= 0.95 and sum(c >= 0.5 for c in covs) >= 2:
+                out.append(FactPair("pairing", "conflicts", "the sources pair these terms differently", "",
+                                    ctx.sentence.text, ctx.align, ctx.hit))
+                return out
     if best and best[0] >= NEGATION and negated(best[1]) != view.negated:
         say = "the sources state the opposite" if view.negated else "the sources state it negatively"
         out.append(FactPair("negation", "conflicts", say, best[1], best[2].sentence.text, best[0], best[2].hit))
@@ -217,9 +224,11 @@ def _judge_statement(an: Analyzer, view: ClaimView, ctxs: list[_Ctx], anchored: 
         out.append(FactPair("statement", "supports", "the claim's terms, same subject and polarity", best[1],
                             best[2].sentence.text, best[0], best[2].hit))
     if view.mechanisms and not anchored and not out:
-        top = max(ctxs, key=lambda c: c.align, default=None)
+        top = max((c for c in ctxs if c.owner), key=lambda c: c.align, default=None)
         own = max((c.align for c in ctxs if c.subject_ok), default=0.0)
-        if top and top.align >= ATTRIBUTION and top.owner and not top.owner & view.mechanisms and own < top.align - CLOSE:
+        values = [c for c in view.facts if c.kind != "year"]
+        same_values = not values or any(_comparable(an, c, p) and _equal(an, c, p) for c in values for p in top.sentence.facts) if top else False
+        if top and same_values and top.align >= ATTRIBUTION and not top.owner & view.mechanisms and own < top.align - CLOSE:
             whose = ", ".join(sorted(top.owner))
             out.append(FactPair("attribution", "conflicts", f"the sources give this to {whose}, not {', '.join(sorted(view.mechanisms))}",
                                 whose, top.sentence.text, top.align, top.hit))
@@ -239,7 +248,7 @@ def judge(searcher: Searcher, result: SearchResult, claim: str) -> ClaimReport:
     pairs, statuses = _judge_facts(an, view, ctxs)
     anchored = any(st == "supports" for st in statuses)
     pairs += _judge_statement(an, view, ctxs, anchored)
-    conflict = "conflicts" in statuses or any(p.relation == "conflicts" and p.kind in ("negation", "attribution") for p in pairs)
+    conflict = "conflicts" in statuses or any(p.relation == "conflicts" and p.kind in ("negation", "attribution", "pairing") for p in pairs)
     settled = [st for c, st in zip(view.facts, statuses) if c.kind != "year" or st != "none"]
     support = (anchored and all(st in ("supports", "year") for st in settled)) or any(p.kind == "statement" for p in pairs)
     if not result.hits:
@@ -267,11 +276,30 @@ def judge(searcher: Searcher, result: SearchResult, claim: str) -> ClaimReport:
                        result.abstained, list(result.notices), result.latency_ms)
 
 
+def _blank_mechanisms(an: Analyzer, claim: str) -> str:
+    out = claim
+    for s, e, _ in sorted(an.mechanism_mentions(claim), reverse=True):
+        out = out[:s] + " " + out[e:]
+    return out
+
+
 def check_claim(searcher: Searcher, claim: str, k: int = 5) -> ClaimReport:
     """Search for the claim and judge it; raises search.QueryError for an unsearchable claim."""
     started = time.perf_counter()
     result = searcher.search(claim, k=max(k, SEARCH_K))
     report = judge(searcher, result, claim)
+    view = analyzer_for(searcher).claim(claim)
+    if report.verdict == "not_found" and view.mechanisms:
+        # Whose practice is it? Search again without the claimed body, which search would otherwise favour.
+        rest = _blank_mechanisms(analyzer_for(searcher), claim)
+        seen = {h.chunk.chunk_id for h in result.hits}
+        try:
+            more = [h for h in searcher.search(rest, k=SEARCH_K).hits if h.chunk.chunk_id not in seen]
+        except QueryError:
+            more = []
+        if more:
+            report = judge(searcher, SearchResult(result.query, result.lang, result.hits + more, result.abstained,
+                                                  result.confidence, result.notices, result.understood), claim)
     keep = sorted(range(len(report.hits)), key=lambda i: (report.passage_verdicts[i] == "not_found", i))[:k]
     keep.sort()
     remap = {old: new for new, old in enumerate(keep)}
