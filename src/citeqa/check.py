@@ -11,15 +11,16 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from .claims import _CLAUSE, Analyzer, ClaimView, Sentence, is_zh, negated
+from .claims import _CLAUSE, Analyzer, ClaimView, Sentence, analyzer_for, claim_aliases, is_zh, negated
 from .models import Hit, SearchResult
 from .search import QueryError, Searcher
 from .verify import Fact, Verdict, _label, _matches
 from .verify import check_claim as check_passage
 
+__all__ = ["VERDICTS", "ClaimReport", "FactPair", "analyzer_for", "check_claim", "check_claim_against", "claim_aliases",
+           "judge", "judge_claim"]
 VERDICTS = ("supported", "contradicted", "not_found", "mixed")
 # Share of the claim's other terms a sentence must contain before its values are compared, per value kind.
 # Chosen on eval/claims_dev.jsonl (see eval/CLAIMS.md); years need more because many sentences carry one.
@@ -78,34 +79,6 @@ class ClaimReport:
         return {"claim": self.claim, "lang": self.lang, "verdict": self.verdict, "confidence": round(self.confidence, 3),
                 "reasons": self.reasons, "abstained": self.abstained, "notices": self.notices,
                 "latency_ms": round(self.latency_ms, 1), "evidence": self.evidence()}
-
-
-@lru_cache(maxsize=8)
-def claim_aliases(searcher: Searcher) -> dict[str, list[str]]:
-    """Names of one thing (acronym ↔ English ↔ Chinese), keyed by its facet value, else its shortest Latin name.
-
-    Gloss pairs and facet alias lists are merged whenever they share a term, so NNI, National
-    Nanotechnology Initiative, 美国国家纳米技术计划 and 纳米计划 end up in one group.
-    """
-    mechanisms = searcher.facets.values.get("mechanism", {})
-    groups = [{p.en, p.zh} for p in searcher.lexicon.pairs if p.source == "gloss"]
-    groups += [{value, *aliases} for value, aliases in mechanisms.items()]
-    merged: list[set[str]] = []
-    for group in groups:
-        for other in [m for m in merged if m & group]:
-            merged.remove(other)
-            group |= other
-        merged.append(group)
-    aliases: dict[str, list[str]] = {}
-    for group in merged:
-        key = min(group, key=lambda t: (t not in mechanisms, not t.isascii(), len(t), t))
-        aliases[key] = sorted(group - {key})
-    return aliases
-
-
-@lru_cache(maxsize=8)
-def analyzer_for(searcher: Searcher) -> Analyzer:
-    return Analyzer(claim_aliases(searcher), searcher.facets.values.get("mechanism", {}).keys(), searcher.lexicon)
 
 
 # ---- comparing values ------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from functools import lru_cache
+from typing import Any, Iterable, Mapping
 
 import jieba
 
@@ -245,3 +246,30 @@ class Analyzer:
             return False  # a name the sources never use, where they name someone else
         return False if got == 0 else None
 
+
+@lru_cache(maxsize=8)
+def claim_aliases(searcher: Any) -> dict[str, list[str]]:
+    """Names of one thing (acronym ↔ English ↔ Chinese), keyed by its facet value, else its shortest Latin name.
+
+    Gloss pairs and facet alias lists are merged whenever they share a term, so NNI, National
+    Nanotechnology Initiative, 美国国家纳米技术计划 and 纳米计划 end up in one group.
+    """
+    mechanisms = searcher.facets.values.get("mechanism", {})
+    groups = [{p.en, p.zh} for p in searcher.lexicon.pairs if p.source == "gloss"]
+    groups += [{value, *aliases} for value, aliases in mechanisms.items()]
+    merged: list[set[str]] = []
+    for group in groups:
+        for other in [m for m in merged if m & group]:
+            merged.remove(other)
+            group |= other
+        merged.append(group)
+    aliases: dict[str, list[str]] = {}
+    for group in merged:
+        key = min(group, key=lambda t: (t not in mechanisms, not t.isascii(), len(t), t))
+        aliases[key] = sorted(group - {key})
+    return aliases
+
+
+@lru_cache(maxsize=8)
+def analyzer_for(searcher: Any) -> Analyzer:
+    return Analyzer(claim_aliases(searcher), searcher.facets.values.get("mechanism", {}).keys(), searcher.lexicon)
