@@ -270,10 +270,10 @@ def test_index_built_on_milvus_lite_answers_like_faiss(tmp_path, searcher):
     build_index(CORPUS, tmp_path / "index", progress=False, store="milvus", milvus_uri=str(tmp_path / "m.db"))
     on_milvus = Searcher.load(tmp_path / "index")
     try:
-        assert on_milvus.store is not None and on_milvus.store.name == "milvus-lite"
+        assert on_milvus.dense.store.name == "milvus-lite" and on_milvus.dense.vectors is None  # no per-passage vectors in this process
         for question in ("英国研究与创新署每年统筹管理多少科研经费？", "How often does ESFRI meet each year?"):
             assert [h.chunk.chunk_id for h in on_milvus.search(question, k=3).hits] == [h.chunk.chunk_id for h in searcher.search(question, k=3).hits]
         hits = on_milvus.search("budget coordination", k=5, filters=Filters(mechanism="CSTI")).hits
         assert hits and all(h.chunk.mechanism == "CSTI" for h in hits)
     finally:
-        on_milvus.store.close()
+        on_milvus.dense.store.close()

@@ -132,9 +132,11 @@ def build_index(
     report.embedded, report.reused = len(todo), len(chunks) - len(todo)
 
     from .lexicon import Lexicon
+    from .milvus_lexical import field_name
 
     lexicon = Lexicon.build([d.text for d in documents])
-    search_files = _search_writer(chunks, texts, vectors, lexicon, store == "milvus")
+    collection = f"citeqa_{key[:16]}"
+    search_files = _search_writer(chunks, texts, vectors, lexicon, (milvus_uri, f"{collection}_lexical") if store == "milvus" else None)
     manifest = {
         "encoder": enc.name,
         "chunker": chunk_config.signature(),
@@ -155,20 +157,23 @@ def build_index(
         "sources": [src for e in corpus.entries for src in e.sources],
     }
     if store == "milvus":
-        manifest["vector_store"] = _fill_milvus(milvus_uri, f"citeqa_{key[:16]}", vectors, chunks)
+        manifest["vector_store"] = _fill_milvus(milvus_uri, collection, vectors, chunks)
+        manifest["vector_store"]["lexical"] = {"collection": f"{collection}_lexical", "fields": {n: field_name(n) for n in ("zh", "en", "en-plain")}}
     report.index_path = write_index(index_dir, manifest, vectors, chunks, documents, extras, extra_files=search_files)
     if store == "milvus":
-        _drop_other_collections(milvus_uri, keep=manifest["vector_store"]["collection"])
+        _drop_other_collections(milvus_uri, keep={collection, f"{collection}_lexical"})
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, lexicon, remote: bool):
+def _search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, lexicon, milvus: tuple[str, str] | None):
     """The search side's files, written into the build folder before it is checksummed.
 
     BM25 indexes (zh words; English words plus the English glosses of Chinese passages, and
     without them for the ablation), the dense channel's calibration sample, and the FAISS
     store (unless the vectors live in Milvus): nothing is re-derived when the index loads.
+    With `milvus` = (uri, collection) the BM25 term scores also go to that Milvus collection as
+    sparse vectors, with the per-term tables the query side needs in search/lexical-milvus.
     """
     from .dense import Calibration
     from .lexical import LexicalIndex
@@ -181,11 +186,19 @@ def _search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, l
         out.mkdir()
         en_plain = [en_tokens(t) for t in texts]
         glossed = [toks + (en_tokens(" ".join(lexicon.english_gloss(t))) if c.lang != "en" else []) for c, t, toks in zip(chunks, texts, en_plain)]
-        LexicalIndex.build([zh_tokens(t) for t in texts]).save(out / "lexical-zh")
-        LexicalIndex.build(glossed).save(out / "lexical-en")
-        LexicalIndex.build(en_plain).save(out / "lexical-en-plain")
+        lexical = {"zh": LexicalIndex.build([zh_tokens(t) for t in texts]), "en": LexicalIndex.build(glossed), "en-plain": LexicalIndex.build(en_plain)}
+        for name, index in lexical.items():
+            index.save(out / f"lexical-{name}")
         Calibration.fit(vectors, [c.lang for c in chunks]).save(out)
-        if not remote:
+        if milvus:
+            from .milvus_lexical import connect, write_sparse
+
+            client = connect(milvus[0])
+            try:
+                write_sparse(client, milvus[1], lexical, [StoredVector.from_chunk(i, c) for i, c in enumerate(chunks)], out / "lexical-milvus")
+            finally:
+                client.close()
+        else:
             store = FaissStore(dim=vectors.shape[1])
             if len(vectors):
                 store.add(vectors, [StoredVector.from_chunk(i, c) for i, c in enumerate(chunks)])
@@ -215,13 +228,13 @@ def _fill_milvus(uri: str, collection: str, vectors: np.ndarray, chunks: list[Ch
         ms.close()
 
 
-def _drop_other_collections(uri: str, keep: str) -> None:
+def _drop_other_collections(uri: str, keep: set[str]) -> None:
     from .vectorstore import MilvusStore
 
-    ms = MilvusStore(uri, collection=keep)
+    ms = MilvusStore(uri, collection=min(keep))
     try:
         for name in ms.client.list_collections():
-            if name.startswith("citeqa_") and name != keep:
+            if name.startswith("citeqa_") and name not in keep:
                 ms.client.drop_collection(name)
     finally:
         ms.close()

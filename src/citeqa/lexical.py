@@ -111,7 +111,7 @@ class LexicalIndex:
             tid = self.vocab.get(term)
             if weight <= 0:
                 continue
-            if tid is None:
+            if tid is None or tid + 1 >= len(self._indptr):  # bm25s keeps "" in its vocabulary without a column
                 ceiling += weight * self.rare
             else:
                 merged[tid] = merged.get(tid, 0.0) + weight

@@ -54,9 +54,19 @@ class Searcher:
         self.facets = Facets.from_manifest(data.extras.get("facets", {}))
         self.citer = Citer(data.documents, {int(n): Reference(**r) for n, r in data.extras.get("bibliography", {}).items()})
         self.columns = {f: np.array([getattr(c, f) for c in self.chunks], dtype=object) for f in ("lang", "mechanism", "measure", "doc_id")}
-        self.zh = LexicalIndex.load(folder / "lexical-zh")
-        self.en = LexicalIndex.load(folder / ("lexical-en" if weights.use_doc_expansion else "lexical-en-plain"))
-        self.dense = DenseChannel(self._open_store(folder), Calibration.load(folder), self.columns["lang"], self._vectors(folder))
+        store = self._open_store(folder)
+        en = "en" if weights.use_doc_expansion else "en-plain"
+        remote = (self.data.manifest.get("vector_store") or {}).get("lexical")
+        if remote:  # BM25 answered by Milvus: only the per-term tables are loaded here
+            from .milvus_lexical import MilvusLexical
+
+            terms = folder / "lexical-milvus"
+            self.zh = MilvusLexical.open(store.client, remote["collection"], remote["fields"]["zh"], terms)
+            self.en = MilvusLexical.open(store.client, remote["collection"], remote["fields"][en], terms)
+        else:
+            self.zh = LexicalIndex.load(folder / "lexical-zh")
+            self.en = LexicalIndex.load(folder / f"lexical-{en}")
+        self.dense = DenseChannel(store, Calibration.load(folder), self.columns["lang"], self._vectors(folder))
 
     # -- loading -------------------------------------------------------------------------
 
@@ -123,11 +133,17 @@ class Searcher:
         if qvecs is None:
             qvecs = self.encoder.encode_queries(self.query_texts(q))
         dense = [self.dense.search(v, k0, pushed) for v in qvecs]
-        lex_zh, lex_en = self.zh.search(q.zh_terms), self.en.search(q.en_terms)
+        remote = not isinstance(self.zh, LexicalIndex)  # Milvus: top k0 from the engine, filters pushed down
+        if remote:
+            lex_zh, lex_en = self.zh.search(q.zh_terms, k0, pushed), self.en.search(q.en_terms, k0, pushed)
+        else:
+            lex_zh, lex_en = self.zh.search(q.zh_terms), self.en.search(q.en_terms)
         parts = [d.rows for d in dense] + [lex_zh.top(k0, mask).rows, lex_en.top(k0, mask).rows]
         rows = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
         if mask is not None:
             rows = rows[mask[rows]]
+        if remote:  # every candidate's lexical score, not only the engine's top k0
+            lex_zh, lex_en = self.zh.search(q.zh_terms, rows=rows), self.en.search(q.en_terms, rows=rows)
         scored = [self.dense.score(v, rows, d) for v, d in zip(qvecs, dense)]
         return Features(
             rows=rows,
