@@ -31,9 +31,13 @@ def test_parallel_forced_builds_keep_a_valid_index(tmp_path):
     corpus.mkdir()
     (corpus / "a.txt").write_text("UKRI was created in 2018.\n\nIt brings together nine research councils.", encoding="utf-8")
     (corpus / "b.txt").write_text("英国研究与创新署统筹管理每年90亿英镑的科研经费。", encoding="utf-8")
+    from citeqa import cli
+
+    cli.run_build(corpus, index, HashEncoder(), quiet=True)  # warm: forked builders inherit loaded tokenizers
     ctx = mp.get_context("fork")
     errors = ctx.Queue()
     invalid = 0
+    live_builds = set()
     for _ in range(ROUNDS):
         procs = [ctx.Process(target=_build, args=(str(corpus), str(index), errors)) for _ in range(PARALLEL)]
         for p in procs:
@@ -48,8 +52,10 @@ def test_parallel_forced_builds_keep_a_valid_index(tmp_path):
         for p in procs:
             p.join()
         assert current_build(index) is not None and load_index(index).chunks
+        live_builds.add(current_build(index).name)
     found = [errors.get() for _ in range(errors.qsize())]
     assert found == [] and invalid == 0
+    assert len(live_builds) == ROUNDS  # every round really rebuilt
     data = load_index(index)
     builds = [p for p in index.iterdir() if p.name.startswith(("build-", ".tmp-"))]
     assert len(builds) <= 2 and not [p for p in builds if p.name.startswith(".tmp-")]

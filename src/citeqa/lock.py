@@ -19,16 +19,17 @@ from filelock import FileLock, Timeout
 LOCK_NAME = ".citeqa-lock"
 OWNER_NAME = ".citeqa-lock.owner"  # who holds the lock (the lock file itself is truncated by waiters)
 
-_locks: dict[str, FileLock] = {}
+_locks: dict[tuple[int, str], FileLock] = {}
 _guard = threading.Lock()
 
 
 def _lock_for(index_dir: Path) -> FileLock:
-    """One FileLock object per folder and process, so nested use in one thread is re-entrant."""
-    key = str(Path(index_dir).resolve())
+    """One FileLock object per folder and process (a forked child gets its own), re-entrant in one thread."""
+    folder = str(Path(index_dir).resolve())
+    key = (os.getpid(), folder)
     with _guard:
         if key not in _locks:
-            _locks[key] = FileLock(os.path.join(key, LOCK_NAME))
+            _locks[key] = FileLock(os.path.join(folder, LOCK_NAME))
         return _locks[key]
 
 
