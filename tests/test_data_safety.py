@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import json
 import shutil
 import threading
 import time
@@ -211,6 +212,8 @@ def test_adding_a_file_already_in_the_corpus_registers_it_in_place(tiny_corpus, 
     assert [(d["path"], d["cites"]) for d in entries(tiny_corpus)] == [("note.txt", [5])]
     after = tree_hashes(tiny_corpus)
     assert after.pop("manifest.toml") and after == before  # no copy, nothing else changed
+    again = add(tiny_corpus, str(tiny_corpus / "note.txt"), "--cites", "5", "--json")
+    assert json.loads(again.stdout.strip().splitlines()[-1])["action"] == "unchanged" and "already linked" in again.output
 
 
 # ---- case 3: symlinks -----------------------------------------------------------------------------
@@ -224,6 +227,9 @@ def test_links_leaving_the_corpus_are_skipped_with_the_reason(tiny_corpus, tmp_p
     assert "x.txt" not in {e.path.name for e in corpus.entries}
     assert [p for p, why in corpus.skipped if "outside the corpus" in why and "--follow-symlinks" in why] == ["x.txt"]
     assert "x.txt" in {e.path.name for e in load_corpus(tiny_corpus, follow_symlinks=True).entries}
+    got = CliRunner().invoke(cli.app, ["build", "--json", "--encoder", "minilm", "--corpus", str(tiny_corpus), "--index", str(tmp_path / "i2")])
+    summary = json.loads(got.stdout.strip().splitlines()[-1])
+    assert any(s["path"] == "x.txt" and "outside the corpus" in s["reason"] for s in summary["skipped"])
     report = build(tiny_corpus, tmp_path / "index")
     assert "x" not in {d for d, _ in report.documents}
     assert any(p == "x.txt" and "outside the corpus" in why for p, why in report.errors)

@@ -39,6 +39,13 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def build_summary(report) -> dict:
+    """A build report as one JSON-ready object (`build --json`, `add --json`)."""
+    return {"index": str(report.index_path or ""), "up_to_date": report.up_to_date, "passages": report.chunks,
+            "documents": [{"doc_id": d, "passages": n} for d, n in report.documents], "embedded": report.embedded,
+            "reused": report.reused, "seconds": round(report.seconds, 2), "skipped": [{"path": p, "reason": r} for p, r in report.errors]}
+
+
 def print_build_report(report) -> None:
     if report.up_to_date:
         console.print(f"[green]index is up to date[/] ({report.chunks} passages from {len(report.documents)} documents) — nothing to do")
@@ -91,11 +98,14 @@ def build(
     store: str = StoreOpt,
     milvus_uri: Optional[str] = MilvusOpt,
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Index links that point outside the corpus folder (skipped by default)."),
+    as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object describing the build."),
 ) -> None:
     """Index every document under --corpus (only changed passages are re-embedded)."""
     if follow_symlinks:
         os.environ["CITEQA_FOLLOW_SYMLINKS"] = "1"
-    run_build(corpus, index, encoder, force, store, milvus_uri)
+    report = run_build(corpus, index, encoder, force, store, milvus_uri, quiet=as_json)
+    if as_json:
+        print(json.dumps(build_summary(report), ensure_ascii=False))
 
 
 @app.command()
@@ -108,6 +118,7 @@ def add(
     corpus: Path = CorpusOpt,
     index: Path = IndexOpt,
     encoder: str = typer.Option(DEFAULT_ENCODER, help="Encoder to (re)build with."),
+    as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object: what was recorded and the build."),
 ) -> None:
     """Copy a source into the corpus (never over an existing file), record it in the manifest, link it to reference \\[n], and index it."""
     from .add import add_source
@@ -147,7 +158,10 @@ def add(
     elif cites:
         links = f"; reference(s) {sorted(set(cites))} were already linked"
     console.print(what + links + (f" — it now backs {done.cites}" if done.cites and done.cites != done.new_cites else ""))
-    report = run_build(corpus, index, encoder)
+    report = run_build(corpus, index, encoder, quiet=as_json)
+    if as_json:
+        print(json.dumps({"path": str(rel), "doc_id": done.doc_id, "action": done.action, "how": done.how, "cites": done.cites,
+                          "new_cites": done.new_cites, "build": build_summary(report)}, ensure_ascii=False))
     if any(str(rel) == p for p, _ in report.errors):
         _fail(f"{done.path.name} could not be indexed (see above); it stays in the corpus folder until you remove it")
 
