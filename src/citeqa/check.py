@@ -169,7 +169,7 @@ def _judge_facts(an: Analyzer, view: ClaimView, ctxs: list[_Ctx]) -> tuple[list[
         for a, eq, ctx, p in found:
             if (eq and a == sup) or (not eq and a == con):
                 pairs.append(FactPair(c.kind if c.kind != "actor" else f"who {c.unit}s", "supports" if eq else "conflicts",
-                                      _label(c), _label(p), ctx.sentence.text, a, ctx.hit))
+                                      _label(c), _label(p), ctx.sentence.quote, a, ctx.hit))
     return pairs, statuses
 
 
@@ -188,14 +188,14 @@ def _judge_statement(an: Analyzer, view: ClaimView, ctxs: list[_Ctx], anchored: 
             covs = [an.coverage(view, c)[0] for c in _CLAUSE.findall(ctx.sentence.text)]
             if ctx.subject_ok and ctx.align >= 0.95 and sum(c >= 0.5 for c in covs) >= 2:
                 out.append(FactPair("pairing", "conflicts", "the sources pair these terms differently", "",
-                                    ctx.sentence.text, ctx.align, ctx.hit))
+                                    ctx.sentence.quote, ctx.align, ctx.hit))
                 return out
     if best and best[0] >= NEGATION and negated(best[1]) != view.negated:
         say = "the sources state the opposite" if view.negated else "the sources state it negatively"
-        out.append(FactPair("negation", "conflicts", say, best[1], best[2].sentence.text, best[0], best[2].hit))
+        out.append(FactPair("negation", "conflicts", say, best[1], best[2].sentence.quote, best[0], best[2].hit))
     elif best and best[0] >= STATEMENT and not view.facts:
         out.append(FactPair("statement", "supports", "the claim's terms, same subject and polarity", best[1],
-                            best[2].sentence.text, best[0], best[2].hit))
+                            best[2].sentence.quote, best[0], best[2].hit))
     if view.mechanisms and not anchored and not out:
         top = max((c for c in ctxs if c.owner), key=lambda c: c.align, default=None)
         own = max((c.align for c in ctxs if c.subject_ok), default=0.0)
@@ -204,7 +204,7 @@ def _judge_statement(an: Analyzer, view: ClaimView, ctxs: list[_Ctx], anchored: 
         if top and same_values and top.align >= ATTRIBUTION and not top.owner & view.mechanisms and own < top.align - CLOSE:
             whose = ", ".join(sorted(top.owner))
             out.append(FactPair("attribution", "conflicts", f"the sources give this to {whose}, not {', '.join(sorted(view.mechanisms))}",
-                                whose, top.sentence.text, top.align, top.hit))
+                                whose, top.sentence.quote, top.align, top.hit))
     return out
 
 
@@ -267,7 +267,7 @@ def check_claim(searcher: Searcher, claim: str, k: int = 5) -> ClaimReport:
         rest = _blank_mechanisms(analyzer_for(searcher), claim)
         seen = {h.chunk.chunk_id for h in result.hits}
         try:
-            more = [h for h in searcher.search(rest, k=SEARCH_K).hits if h.chunk.chunk_id not in seen]
+            more = [h for h in searcher.search(rest, k=max(k, SEARCH_K // 2)).hits if h.chunk.chunk_id not in seen]
         except QueryError:
             more = []
         if more:

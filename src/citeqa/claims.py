@@ -62,6 +62,7 @@ class Sentence:
     facts: list[Fact]
     mentions: list[tuple[int, int, str]]  # mechanism mentions (start, end, key) within the sentence
     inherited: set[str] = field(default_factory=set)
+    quote: str = ""  # the sentence exactly as the passage prints it
 
 
 def is_zh(text: str) -> bool:
@@ -161,12 +162,14 @@ class Analyzer:
         """Sentences with their facts and mechanism mentions; a sentence naming none inherits the last one named."""
         out: list[Sentence] = []
         last: set[str] = {fallback} if fallback else set()  # a passage's opening sentences continue its tagged mechanism
-        for start, text in split_sentences(_normalise(passage)[0]):
+        norm, pos = _normalise(passage)
+        for start, text in split_sentences(norm):
             facts = _extract(text, self.fact_lex)
             actor_spans = [f.span for f in facts if f.kind == "actor"]
             mentions = [m for m in self.mechanism_mentions(text)
                         if not any(s <= m[0] and m[1] <= e for s, e in actor_spans)]
-            out.append(Sentence(text, start, facts, mentions, set(last)))
+            a, b = pos[start], pos[start + len(text) - 1] + 1
+            out.append(Sentence(text, a, facts, mentions, set(last), passage[a:b]))
             if mentions:
                 last = {k for _, _, k in mentions}
         return out
