@@ -134,7 +134,7 @@ def foreign_items(index_dir: Path, allowed: Iterable[str] = ()) -> list[str]:
     index_dir = Path(index_dir)
     if not index_dir.is_dir():
         return []
-    allowed = set(allowed)
+    allowed = set(allowed) | _store_files(read_manifest(index_dir) or {})  # the live build's Milvus Lite file
     found = []
     for p in sorted(index_dir.iterdir()):
         n = p.name
