@@ -260,3 +260,23 @@ def test_fetch_has_a_deadline_and_a_size_cap(site):
         fetch_url(f"{site}/slow", allow_private=True, deadline=1.0)  # the page takes 10 s
     with pytest.raises(FetchError, match="larger than"):
         fetch_url(f"{site}/big-page", allow_private=True, max_bytes=20)
+
+
+# ---- case 6: one build at a time ----------------------------------------------------------------
+
+def test_a_second_build_waits_and_says_who_holds_the_lock(tiny_corpus, tmp_path, capsys):
+    import subprocess
+    import sys
+
+    index = tmp_path / "index"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from citeqa.lock import build_lock\n"
+        f"with build_lock(Path({str(index)!r})):\n    print('held', flush=True); time.sleep(3)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        report = build(tiny_corpus, index)
+    finally:
+        holder.wait(30)
+    said = " ".join(capsys.readouterr().err.split())
+    assert "another build holds the lock" in said and f"pid {holder.pid}" in said
+    assert report.index_path and load_index(index).chunks
