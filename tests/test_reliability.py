@@ -294,6 +294,21 @@ def served(built_index, tmp_path_factory):
 CORPUS_MARKS = ["6名内阁成员", "主要国家和地区政府科技资源统筹协调机制", "st-coordination"]
 
 
+def test_ask_on_a_served_index_asks_the_running_app(served, monkeypatch):
+    """`citeqa ask --index I` while `citeqa serve` runs on I: answered by the app (with CITEQA_AUTH), else locally."""
+    from citeqa import cli
+
+    monkeypatch.setattr(cli, "_searcher", lambda index: cli._fail("loaded locally"))
+    args = ["ask", "How much research funding does UKRI manage each year?", "-k", "2", "--json", "--index", str(served.index)]
+    remote = CliRunner().invoke(cli_app, args, env={"CITEQA_AUTH": f"{USER}:{PASSWORD}"})
+    assert remote.exit_code == 0, remote.output
+    assert len(json.loads(remote.stdout)["hits"]) == 2
+    no_login = CliRunner().invoke(cli_app, args, env={"CITEQA_AUTH": ""})
+    assert no_login.exit_code == 1 and "loaded locally" in no_login.output  # the app wants a login: fall back to the index
+    local = CliRunner().invoke(cli_app, [*args, "--local"], env={"CITEQA_AUTH": f"{USER}:{PASSWORD}"})
+    assert "loaded locally" in local.output
+
+
 def test_served_app_refuses_the_python_client_without_or_with_wrong_credentials(served):
     from gradio_client import Client
     from gradio_client.exceptions import AuthenticationError

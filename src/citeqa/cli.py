@@ -260,7 +260,8 @@ def ask(
     lang: Optional[str] = typer.Option(None, help=FILTER_HELP.format("language (zh, en)")),
     doc: Optional[str] = typer.Option(None, help=FILTER_HELP.format("document id")),
     as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object (query, lang, abstained, hits[...])."),
-    server: Optional[str] = typer.Option(None, "--server", envvar="CITEQA_SERVER", help="Ask a running `citeqa serve` at this URL (fast: nothing is loaded here)."),
+    server: Optional[str] = typer.Option(None, "--server", envvar="CITEQA_SERVER", help="Ask a running `citeqa serve` at this URL (fast: nothing is loaded here). Default: the one serving --index, if any."),
+    local: bool = typer.Option(False, "--local", help="Load the index here even when a `citeqa serve` runs on it."),
     index: Path = IndexOpt,
     corpus: Optional[Path] = ReadCorpusOpt,
 ) -> None:
@@ -268,13 +269,19 @@ def ask(
     from .filtercheck import FilterError, FilterValues, check_filters
 
     given = FilterValues(mechanism, measure, lang, doc)
-    if server:
-        from .remote import RemoteError, ask_server
+    answer = None
+    if server or not local:
+        from .remote import RemoteError, announced, ask_server
 
         try:
-            answer = ask_server(server, question, k, given.as_dict())
+            if server:
+                answer = ask_server(server, question, k, given.as_dict())
+            elif (running := announced(index)) is not None:
+                answer = ask_server(running, question, k, given.as_dict(), timeout=30.0)
         except RemoteError as exc:
-            _fail(str(exc))
+            if server:
+                _fail(str(exc))  # asked for explicitly; an announced app that fails is skipped
+    if answer is not None:
         if answer.get("error"):
             _ask_error(question, answer["error"], as_json)
         if as_json:

@@ -7,11 +7,41 @@ server wants them, come from CITEQA_AUTH (user:password).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+
+SERVE_FILE = ".citeqa-serve.json"  # in the index folder while `citeqa serve` runs on it
+
+
+def announce(index_dir: Path, url: str) -> None:
+    """Tell `citeqa ask` on this index where the running app answers (removed when the app exits)."""
+    path = Path(index_dir) / SERVE_FILE
+    tmp = path.with_name(f"{SERVE_FILE}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
+    os.replace(tmp, path)
+
+    def withdraw() -> None:
+        if announced(index_dir, alive_only=False) == url:
+            path.unlink(missing_ok=True)
+
+    atexit.register(withdraw)
+
+
+def announced(index_dir: Path, alive_only: bool = True) -> str | None:
+    """The URL of a `citeqa serve` running on this index, if its process is alive."""
+    try:
+        info = json.loads((Path(index_dir) / SERVE_FILE).read_text(encoding="utf-8"))
+        if alive_only:
+            os.kill(int(info["pid"]), 0)
+        return str(info["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 class RemoteError(RuntimeError):

@@ -28,6 +28,7 @@ from .models import Chunk, Hit, SearchResult
 from .present import NO_SUPPORT, citation_line, export_meta, references_lines, to_csv, to_markdown
 from .search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
 from .appguard import LiveSearcher, safety_options, slow_auth
+from .remote import announce
 from .filtercheck import FilterError, FilterValues, check_filters
 from .verify import Verdict
 
@@ -378,5 +379,6 @@ def launch(index_dir: Path, corpus_dir: Path, host: str = "127.0.0.1", port: int
     demo = build_app(searcher, Path(corpus_dir), export_dir, index_dir=Path(index_dir))
     _, url, _ = demo.launch(server_name=host, server_port=port, auth=slow_auth(*auth) if auth else None, share=False, show_error=False,
                             quiet=True, allowed_paths=[str(export_dir)], prevent_thread_lock=True, **STYLE, **safety_options())
+    announce(index_dir, url)  # `citeqa ask` on this index then asks this app instead of loading the index
     print(f"citeqa is running on {url}  (Ctrl+C to stop)", flush=True)
     demo.block_thread()
