@@ -108,7 +108,8 @@ def _scan(texts: list[str], sites: list[mining.Site]) -> _Scan:
                 scan.latin.update(w.lower() for w in latin_tokens(line))
             run: list[str] = []
             window: set[str] = set()
-            for tok in jieba.lcut(line) + [""]:
+            # no HMM guessing of unknown words: 1.7x faster, and the dev and parallel sets score the same
+            for tok in jieba.lcut(line, HMM=False) + [""]:
                 han = bool(_HAN_WORD.fullmatch(tok))
                 if han or tok.isdigit():
                     scan.freq[tok] += 1
