@@ -1,6 +1,6 @@
 """`citeqa ask --server URL`: ask a running `citeqa serve` through its /ask (or /ask_filtered) API (no model loaded here).
 
-Speaks Gradio's plain HTTP API with httpx (POST the call, read the event stream), so the
+Speaks Gradio's plain HTTP API with the standard library (POST the call, read the event stream), so the
 shell pays for one HTTP round trip instead of loading the index. Credentials, when the
 server wants them, come from CITEQA_AUTH (user:password).
 """
@@ -12,8 +12,6 @@ import json
 import os
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 
 SERVE_FILE = ".citeqa-serve.json"  # in the index folder while `citeqa serve` runs on it
@@ -50,32 +48,44 @@ class RemoteError(RuntimeError):
 
 def ask_server(server: str, question: str, k: int, filters: dict[str, str | None], timeout: float = 60.0) -> dict[str, Any]:
     """The same object as `citeqa ask --json`, computed by the server."""
+    import http.cookiejar
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
     base = server.rstrip("/") + "/"
     values = [filters.get(f) or "" for f in ("mechanism", "measure", "lang", "doc")]
     api, data = ("ask_filtered", [question, k, *values]) if any(values) else ("ask", [question, k])
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), urllib.request.ProxyHandler({}))
     try:
-        with httpx.Client(base_url=base, timeout=timeout, trust_env=False) as client:
-            auth = os.environ.get("CITEQA_AUTH")
-            if auth and ":" in auth:
-                user, password = auth.split(":", 1)
-                client.post("login", data={"username": user, "password": password})
-            started = client.post(f"gradio_api/call/{api}", json={"data": data})
-            if started.status_code in (401, 403):
-                raise RemoteError(f"{server} asks for a login: set CITEQA_AUTH=user:password")
-            started.raise_for_status()
-            event_id = started.json()["event_id"]
-            with client.stream("GET", f"gradio_api/call/{api}/{event_id}") as resp:
-                event = ""
-                for line in resp.iter_lines():
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:") and event in ("complete", "error"):
-                        payload = line[5:].strip()
-                        if event == "error":
-                            raise RemoteError(f"{server} could not answer ({payload})")
-                        return json.loads(payload)[0]
-    except httpx.HTTPError as exc:
-        raise RemoteError(f"cannot reach a citeqa server at {server} ({exc.__class__.__name__}: {exc}); start one with: citeqa serve") from exc
+        auth = os.environ.get("CITEQA_AUTH")
+        if auth and ":" in auth:
+            user, password = auth.split(":", 1)
+            form = urllib.parse.urlencode({"username": user, "password": password}).encode()
+            try:
+                opener.open(base + "login", data=form, timeout=timeout).close()
+            except urllib.error.HTTPError:
+                pass  # a wrong password shows up as a refused call below
+        call = urllib.request.Request(base + f"gradio_api/call/{api}", data=json.dumps({"data": data}).encode(), headers={"Content-Type": "application/json"})
+        try:
+            with opener.open(call, timeout=timeout) as resp:
+                event_id = json.loads(resp.read())["event_id"]
+        except urllib.error.HTTPError as exc:
+            if exc.code in (401, 403):
+                raise RemoteError(f"{server} asks for a login: set CITEQA_AUTH=user:password") from exc
+            raise
+        with opener.open(base + f"gradio_api/call/{api}/{event_id}", timeout=timeout) as resp:
+            event = ""
+            for raw in resp:
+                line = raw.decode("utf-8").rstrip("\r\n")
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    if event == "error":
+                        raise RemoteError(f"{server} could not answer ({line[5:].strip()})")
+                    return json.loads(line[5:])[0]
+    except (OSError, urllib.error.URLError) as exc:  # HTTPError and timeouts included
+        raise RemoteError(f"cannot reach a citeqa server at {server} ({exc}); start one with: citeqa serve") from exc
     except (KeyError, ValueError, IndexError) as exc:
         raise RemoteError(f"{server} did not answer like citeqa serve ({exc.__class__.__name__})") from exc
     raise RemoteError(f"{server} closed the answer stream early")
