@@ -21,27 +21,38 @@ ENTITY_TAGS = {"ns", "nr", "nrfg", "nrt", "nt", "nz"}  # jieba: places, people, 
 def unsupported_terms(q: Query, zh: Any, en: Any, lexicon: Any) -> list[str]:
     """Distinctive names and years of the question that occur nowhere in the indexed text."""
     known = lambda t: t in zh or t in en  # noqa: E731 - the two lexical vocabularies
+    missing = _latin_names(q, known, lexicon)
     if q.lang == "zh":
         import jieba.posseg
 
-        missing = []
         for word, flag in jieba.posseg.cut(q.text):
+            if not re.search(r"[\u3400-\u9fff\d]", word):
+                continue  # Latin words were checked above
             entity = (flag in ENTITY_TAGS and len(word) > 1) or (flag == "m" and re.fullmatch(r"(1[89]|20)\d\d年?", word))
             if entity and not any(known(t) for t in (zh_tokens(word) or [word])):
                 missing.append(word)
-        return missing
+    return missing
+
+
+def _latin_names(q: Query, known, lexicon: Any) -> list[str]:
+    """Capitalised or upper-case Latin names (and years) of either language's question the index lacks."""
     from .lexicon import dictionary_words
 
     missing = []
     words = re.findall(r"[A-Za-z][\w&-]*|\d{4}", q.text)
     for i, word in enumerate(words):
         word = re.sub(r"'s$", "", word)
-        if len(word) < 2 or not ((word[0].isupper() and i > 0) or word.isupper() or word.isdigit()):
-            continue
+        if q.lang == "zh":  # a Latin word inside a Chinese question is a name or a technical term
+            if (len(word) < 3 and not word.isupper()) or len(word) < 2 or word.lower() in EN_STOP:
+                continue
+        else:
+            first = i == 0 and q.text.lstrip().startswith(word)
+            if len(word) < 2 or not ((word[0].isupper() and not first) or word.isupper() or word.isdigit()):
+                continue
+            if word.lower() in EN_STOP or (not word.isdigit() and not word.isupper() and stem(word) in dictionary_words()):
+                continue  # an ordinary English word that happens to be capitalised ("Table", "Panel")
         if word.isdigit() and not re.fullmatch(r"(1[89]|20)\d\d", word):
             continue
-        if word.lower() in EN_STOP or (not word.isdigit() and not word.isupper() and stem(word) in dictionary_words()):
-            continue  # an ordinary English word that happens to be capitalised ("Table", "Panel")
         if any(known(t) for t in en_tokens(word)) or word in q.expansions:
             continue
         if not lexicon.translate_en(word):

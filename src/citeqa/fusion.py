@@ -29,11 +29,11 @@ class Weights:
     Chosen leave-one-corpus-out on the dev suite (eval/tune.py); see README "Evaluation".
     """
 
-    dense: float = 1.0
+    dense: float = 0.5
     dense_cross: float = 0.5
-    lexical: float = 1.0
+    lexical: float = 0.5
     lexical_cross: float = 0.5
-    lexical_rel: float = 0.0  # own-language lexical relative to that language's best candidate
+    lexical_rel: float = 0.5  # own-language lexical relative to that language's best candidate
     dense_rel: float = 0.0  # passage-language dense z relative to that language's best candidate
     facet_boost: float = 0.15
     method: str = "weighted"  # "weighted" | "rrf"
@@ -43,8 +43,8 @@ class Weights:
     use_cedict: bool = True  # dictionary query translation
     use_doc_expansion: bool = True  # English glosses indexed with each Chinese passage
     # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
-    abstain_model: tuple[float, float, float, float] = (-3.0, 4.0, 2.0, 1.0)
-    abstain_below: float = 0.5  # P(answerable) under which the search abstains
+    abstain_model: tuple[float, ...] = (-5.725, 4.3059)
+    abstain_below: float = 0.245  # P(answerable) under which the search abstains
 
 
 @dataclass(frozen=True)
@@ -125,15 +125,14 @@ def fuse(f: Features, w: Weights, boost: np.ndarray | None = None) -> np.ndarray
     return scores
 
 
-def evidence(f: Features, fused: np.ndarray, top: int = 3) -> np.ndarray:
-    """What the best passages say about answerability, whatever the corpus and encoder:
-    the best own-language lexical share, the best passage-language dense z (scaled), the best fused score."""
-    if not len(fused):
-        return np.zeros(3, np.float32)
-    order = np.argsort(-fused, kind="stable")[:top]
-    own, _ = f.lexical()
-    dense, _ = f.dense_pair()
-    return np.array([own[order].max(), max(float(dense[order].max()), 0.0) / Z_SCALE, fused[order[0]]], np.float32)
+def evidence(f: Features, fused: np.ndarray) -> np.ndarray:
+    """What the ranking says about answerability: the best fused score.
+
+    The lexical share and the dense z of the best passages were tried as further features;
+    on the dev suite they did not separate unanswerable questions and made the fitted model
+    unstable across held-out corpora, so the fused score (which already combines them) is used.
+    """
+    return np.array([float(fused.max()) if len(fused) else 0.0], np.float32)
 
 
 def confidence(x: np.ndarray, w: Weights) -> float:

@@ -137,7 +137,7 @@ def score(prepared: list[Prepared], w: Weights | None = None, method: str | None
         if p.item.answerable:
             ranks.setdefault(p.direction, []).append(_first(rel))
             ranks.setdefault("all", []).append(_first(rel))
-        if not method:
+        if not method and p.item.kind != "parallel":
             abstained.append(p.unsupported or conf < w.abstain_below)
             unanswerable.append(not p.item.answerable)
     out = {d: _metrics(r) for d, r in ranks.items()}

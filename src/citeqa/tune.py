@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .fusion import Weights
+from .fusion import Weights, confidence
 from .suite import Prepared, rerank, score
 
 GRID = {
@@ -51,7 +51,7 @@ def fit_abstention(prepared: dict[str, list[Prepared]], w: Weights, l2: float = 
     xs, ys = [], []
     for rows in prepared.values():
         for p in rows:
-            if not p.unsupported:
+            if not p.unsupported and p.item.kind != "parallel":  # paragraphs as queries are not questions
                 xs.append(rerank(p, w)[1])
                 ys.append(1.0 if p.item.answerable else 0.0)
     y = np.array(ys)
@@ -71,9 +71,18 @@ def fit_abstention(prepared: dict[str, list[Prepared]], w: Weights, l2: float = 
     return tuple(round(float(b), 4) for b in beta)
 
 
+MAX_FALSE_ABSTAIN = 0.05  # share of answerable questions the chosen threshold may abstain on (training sets)
+
+
 def choose(prepared: dict[str, list[Prepared]], base: Weights = Weights()) -> Weights:
+    """Best fusion setting, its answerability model, and a threshold that rarely refuses an answerable question."""
     best = max(settings(base), key=lambda w: objective(prepared, w))
-    return replace(best, abstain_model=fit_abstention(prepared, best))
+    best = replace(best, abstain_model=fit_abstention(prepared, best))
+    answerable = [confidence(rerank(p, best)[1], best) for rows in prepared.values() for p in rows
+                  if p.item.answerable and not p.unsupported and p.item.kind != "parallel"]
+    if answerable:
+        best = replace(best, abstain_below=round(min(0.5, float(np.quantile(answerable, MAX_FALSE_ABSTAIN))), 4))
+    return best
 
 
 def leave_one_out(prepared: dict[str, list[Prepared]], groups: dict[str, str], uses: dict[str, set[str]] | None = None,
