@@ -26,7 +26,8 @@ Z_SCALE = 4.0  # dense z-scores are divided by this so a strong match (z≈4) we
 class Weights:
     """Fusion weights and switches; each switch is one row of the ablation table.
 
-    Chosen leave-one-corpus-out on the dev suite (eval/tune.py); see README "Evaluation".
+    Chosen on the dev suite (`python -m citeqa.suite_report`, see tune.py), with leave-one-corpus-out
+    figures in README "Evaluation".
     """
 
     dense: float = 0.5
