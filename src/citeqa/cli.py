@@ -73,7 +73,7 @@ def run_build(corpus: Path, index: Path, encoder, force: bool = False, store: st
 
     allowed = [Path(milvus_uri).name] if milvus_uri and milvus_uri.endswith(".db") else []
     try:
-        check_index_dir(index, corpus, allowed)
+        check_index_dir(index, corpus, allowed, locked=False)
         with build_lock(index, on_wait=lambda msg: console.print(f"[yellow]waiting:[/] {msg}")):
             check_index_dir(index, corpus, allowed)
             remove_leftovers(index)

@@ -146,8 +146,12 @@ def foreign_items(index_dir: Path, allowed: Iterable[str] = ()) -> list[str]:
     return found
 
 
-def check_index_dir(index_dir: Path, corpus_dir: Path | str | None = None, allowed: Iterable[str] = ()) -> None:
-    """Refuse an index folder that is (inside) the corpus or holds files citeqa did not create."""
+def check_index_dir(index_dir: Path, corpus_dir: Path | str | None = None, allowed: Iterable[str] = (), locked: bool = True) -> None:
+    """Refuse an index folder that is (inside) the corpus or holds files citeqa did not create.
+
+    Without the build lock (`locked=False`) a folder already marked as citeqa's is not listed:
+    another build may be writing in it; the check under the lock is the one that counts.
+    """
     index_dir = Path(index_dir)
     if index_dir.exists() and not index_dir.is_dir():
         raise IndexError_(f"--index {index_dir} is a file, not a folder; pass a new or empty folder, e.g. --index index")
@@ -159,7 +163,7 @@ def check_index_dir(index_dir: Path, corpus_dir: Path | str | None = None, allow
                 f"index folder {index_dir} {where} the corpus folder {corpus_dir}: the index would be read as documents "
                 f"and documents could be overwritten. Pass an index folder outside the corpus, e.g. --index index"
             )
-    foreign = foreign_items(index_dir, allowed)
+    foreign = [] if not locked and (index_dir / INDEX_MARKER).is_file() else foreign_items(index_dir, allowed)
     if foreign:
         shown = ", ".join(foreign[:8]) + (f" and {len(foreign) - 8} more" if len(foreign) > 8 else "")
         raise IndexError_(
@@ -199,7 +203,7 @@ def write_index(
     """
     index_dir = Path(index_dir)
     allowed = _store_files(manifest)
-    check_index_dir(index_dir, manifest.get("corpus"), allowed)
+    check_index_dir(index_dir, manifest.get("corpus"), allowed, locked=False)
     with build_lock(index_dir):
         check_index_dir(index_dir, manifest.get("corpus"), allowed)
         (index_dir / INDEX_MARKER).write_text("citeqa index folder: citeqa creates and deletes only build folders marked .citeqa-build\n", encoding="utf-8")
@@ -241,18 +245,30 @@ def _store_files(manifest: dict[str, Any]) -> set[str]:
     return {Path(uri).name} if uri.endswith(".db") else set()
 
 
+def _delete(p: Path) -> None:
+    """Rename into citeqa's trash first, so a kill mid-delete never leaves a half folder that looks foreign."""
+    trash = p.with_name(f".citeqa-trash-{uuid.uuid4().hex[:8]}-{p.name.lstrip('.')}")
+    try:
+        os.rename(p, trash)
+    except OSError:
+        return
+    shutil.rmtree(trash, ignore_errors=True)
+
+
 def remove_leftovers(index_dir: Path) -> None:
-    """Delete temp folders of builds that died (call with the build lock held)."""
+    """Delete temp folders of builds that died and unfinished deletions (call with the build lock held)."""
     for p in Path(index_dir).iterdir():
-        if p.name.startswith(".tmp-") and _is_ours(p):
+        if p.is_dir() and not p.is_symlink() and p.name.startswith(".citeqa-trash-"):
             shutil.rmtree(p, ignore_errors=True)
+        elif p.name.startswith(".tmp-") and _is_ours(p):
+            _delete(p)
 
 
 def _remove_stale(index_dir: Path, keep: set[str]) -> None:
     """Delete older builds and temp folders of builds that died: only folders citeqa marked, never `keep`."""
     for p in index_dir.iterdir():
         if p.name not in keep and _is_ours(p):
-            shutil.rmtree(p, ignore_errors=True)
+            _delete(p)
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
