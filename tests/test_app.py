@@ -28,7 +28,7 @@ ODD_BUT_SEARCHABLE = ["x" * 10_000, "'; DROP TABLE x;--", "<script>alert(1)</scr
 def client(app_url):
     from gradio_client import Client
 
-    return Client(app_url, verbose=False)
+    return Client(app_url, verbose=False, download_files=False)
 
 
 def fake_hit(text: str, citations: list[Citation] | None = None, rank: int = 1) -> Hit:
@@ -193,9 +193,9 @@ def _views(searcher, tmp_path, index_dir=None):
 
 def test_unknown_filter_lists_the_valid_values_and_case_does_not_matter(searcher, tmp_path):
     view = _views(searcher, tmp_path)
-    page, md, _ = view["ask_view"]("How much research funding?", 3, "NASA", "", "", "")
+    page, md, _, _ = view["ask_view"]("How much research funding?", 3, "NASA", "", "", "")
     assert "cq-error" in page and "NASA" in page and "UKRI" in page and "valid values" in page
-    page, md, _ = view["ask_view"]("How much research funding does UKRI manage?", 3, "ukri", "", "", "")
+    page, md, _, _ = view["ask_view"]("How much research funding does UKRI manage?", 3, "ukri", "", "", "")
     assert "cq-error" not in page and 'class="cq-hit"' in page
     exported = open(md.value["path"], encoding="utf-8").read()
     assert "mechanism=UKRI" in exported and "How much research funding does UKRI manage?" in exported

@@ -116,8 +116,8 @@ def test_check_a_claim_shows_a_conflict(page, tmp_path):
     open_tab(page, "Check a claim")
     page.get_by_label("Claim (中文 / English)").fill("The National Research Council reviews the NNI every 5 years.")
     page.get_by_role("button", name="Check", exact=True).click()
-    badge = page.locator("#verdicts .cq-badge", has_text="conflicts").first
-    expect(badge).to_be_visible(timeout=WAIT)
+    verdict = page.locator("#verdicts .cq-verdict").first
+    expect(verdict).to_contain_text("CONTRADICTED", timeout=WAIT)
     expect(page.locator("#verdicts")).to_contain_text("claim every 5 years ≠ passage")
     shot(page, "check.png", tmp_path)
 
@@ -191,3 +191,17 @@ def test_an_unknown_filter_value_shows_the_valid_values(page):
     error = page.locator("#answer .cq-error")
     expect(error).to_contain_text("unknown mechanism 'NASA'", timeout=WAIT)
     expect(error).to_contain_text("UKRI")
+
+
+def test_a_chinese_hit_opens_in_the_source_viewer_with_a_gloss(page):
+    ask(page, "How often does the National Research Council evaluate the NNI?")
+    expect(page.locator("#answer .cq-hit").first).to_be_visible(timeout=WAIT)
+    page.locator("#pick input").click()
+    page.get_by_role("option").filter(has_text=" · zh · ").first.click()  # the first Chinese hit
+    viewer = page.locator("#viewer")
+    expect(viewer.locator("mark").first).to_be_visible(timeout=WAIT)
+    expect(viewer.locator("mark").first).to_contain_text(re.compile(r"[\u4e00-\u9fff]"))
+    link = viewer.locator("a.citeqa-open").first
+    assert link.get_attribute("href")  # "open original" carries the locator link
+    gloss = viewer.locator(".citeqa-gloss").first
+    expect(gloss).to_have_attribute("data-gloss", re.compile(r"[A-Za-z]"))

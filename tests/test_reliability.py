@@ -146,7 +146,7 @@ def test_50_concurrent_asks_all_succeed_with_the_right_passages(app_url, searche
     threads = 10
     clients: queue.Queue = queue.Queue()
     for _ in range(threads):  # connected before the clock starts: the figures measure requests, not client set-up
-        clients.put(Client(app_url, verbose=False))
+        clients.put(Client(app_url, verbose=False, download_files=False))
 
     def ask(question: str) -> tuple[str, dict, float]:
         client = clients.get()
@@ -231,7 +231,7 @@ def test_a_full_queue_is_refused_clearly_and_nothing_accepted_is_lost(app_url, s
             over = join(h, ask, uuid.uuid4().hex, [CSTI_QUESTION, 5])
             assert over.status_code == 503, over.text
             assert "Queue is full" in over.json()["detail"] and f"Max size is {max_size}" in over.json()["detail"]
-            job = Client(app_url, verbose=False).submit(CSTI_QUESTION, 5, api_name="/ask")
+            job = Client(app_url, verbose=False, download_files=False).submit(CSTI_QUESTION, 5, api_name="/ask")
             with pytest.raises(QueueError, match="Queue is full"):
                 job.result(timeout=30)
             assert time.monotonic() - began < 30  # refused promptly, not left hanging
@@ -247,7 +247,7 @@ def test_a_full_queue_is_refused_clearly_and_nothing_accepted_is_lost(app_url, s
         want = expected[(question, k)]
         assert got["query"] == want["query"] and "error" not in got and hit_keys(got) == hit_keys(want)
     monkeypatch.undo()
-    assert Client(app_url, verbose=False).predict(CSTI_QUESTION, 5, api_name="/ask")["hits"]  # still serving
+    assert Client(app_url, verbose=False, download_files=False).predict(CSTI_QUESTION, 5, api_name="/ask")["hits"]  # still serving
 
 
 # ---- the real `citeqa serve` process (auth, binding, traversal) ------------------------------------
@@ -354,7 +354,7 @@ def test_served_login_page_gives_nothing_away(served):
 def test_served_app_answers_the_authenticated_client_and_http(served):
     from gradio_client import Client
 
-    client = Client(served.url, verbose=False, auth=(USER, PASSWORD))
+    client = Client(served.url, verbose=False, auth=(USER, PASSWORD), download_files=False)
     got = client.predict(CSTI_QUESTION, 5, api_name="/ask")
     assert isinstance(got, dict) and any("6名内阁成员" in h["text"] for h in got["hits"])
     check = client.predict("ESFRI's delegation has representatives from 28 countries", api_name="/check")

@@ -1,4 +1,4 @@
-"""The `citeqa` command line: build, add, info, ask, eval, bench, serve.
+"""The `citeqa` command line: build, add, info, ask, serve, bench (eval, check, show: cli_review.py).
 
 Every command takes --corpus and --index (defaults: ./corpus and ./index); -k and --json
 mean the same wherever they appear. Heavy modules (the build pipeline, gradio, matplotlib)
@@ -307,49 +307,6 @@ def ask(
         render_result(out, result)
 
 
-@app.command("eval")
-def evaluate_cmd(
-    gold: Path = typer.Option(Path("eval/gold_dev.jsonl"), "--gold", help="Gold questions (JSONL; schema in eval/README.md)."),
-    k: int = typer.Option(10, "-k", help="Passages retrieved per question."),
-    as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object with all metrics."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write metrics.json, report.md and recall_at_k.png here."),
-    compare: bool = typer.Option(False, "--compare", help="Also run the ablations (each method alone and combined)."),
-    index: Path = IndexOpt,
-    corpus: Optional[Path] = ReadCorpusOpt,
-) -> None:
-    """Score retrieval on a gold set: recall@k, MRR, nDCG, abstention, latency — by language, kind, mechanism."""
-    if not gold.is_file():
-        _fail(f"gold file {gold} not found{' (it is a folder)' if gold.is_dir() else ''}: pass --gold FILE, a JSONL file of questions (schema in eval/README.md)")
-    from .evaluate import GoldFormatError, evaluate, load_gold, write_report
-    from .experiments import ABLATIONS
-
-    try:
-        items = load_gold(gold)
-    except (GoldFormatError, OSError) as exc:
-        _fail(str(exc))
-    searcher = _searcher(index)
-    _note_corpus(corpus, searcher.data.manifest)
-    progress = not as_json and sys.stderr.isatty()
-    runs = {"hybrid (default)": evaluate(items, lambda item: searcher.search(item.question, k=k), k=k, progress=progress)}
-    if compare:
-        for name, changes in ABLATIONS.items():
-            variant = searcher.with_weights(**changes)
-            runs[name] = evaluate(items, lambda item, s=variant: s.search(item.question, k=k), k=k, progress=progress)
-    metrics = runs["hybrid (default)"].metrics()
-    if compare:
-        metrics["ablations"] = {name: run.metrics() for name, run in runs.items()}
-    if report:
-        write_report(runs if compare else runs["hybrid (default)"], report)
-    if as_json:
-        print(json.dumps(metrics, ensure_ascii=False))
-        return
-    from .present import render_metrics
-
-    render_metrics(out, metrics)
-    if report:
-        out.print(f"report written to {report}/")
-
-
 def _credentials(auth: str | None, auth_file: Path | None) -> tuple[str, str] | None:
     """user:password from --auth-file (first line), else --auth / CITEQA_AUTH."""
     if auth_file is not None:
@@ -433,3 +390,6 @@ def bench(
 
 if __name__ == "__main__":
     app()
+
+
+from . import cli_review  # noqa: E402,F401 - registers eval, check and show on `app`

@@ -37,8 +37,14 @@ def references_lines(hit: Hit) -> list[str]:
 def render_result(console: Console, result: SearchResult) -> None:
     for notice in result.notices:
         console.print(f"[yellow]note:[/] {escape(notice)}")
+    support = result.understood.get("support", "none" if result.abstained else "")
     if result.abstained:
-        console.print(f"[bold yellow]{NO_SUPPORT}[/] (confidence {result.confidence:.2f})")
+        missing = result.understood.get("not_in_corpus") or []
+        why = f"; the documents never mention {', '.join(missing)}" if missing else ""
+        console.print(f"[bold yellow]{NO_SUPPORT}[/] (confidence {result.confidence:.2f}{escape(why)})")
+    elif support:
+        colour = "green" if support == "strong" else "yellow"
+        console.print(f"[bold {colour}]{support} support[/] [dim](confidence {result.confidence:.2f})[/]")
     for hit in result.hits:
         a, b = hit.highlight
         text = escape(hit.text[:a]) + "[bold reverse]" + escape(hit.text[a:b]) + "[/]" + escape(hit.text[b:])
@@ -46,6 +52,11 @@ def render_result(console: Console, result: SearchResult) -> None:
         refs = references_lines(hit)
         if refs:
             body += "\n[dim]" + escape("\n".join(refs)) + "[/]"
+        source = getattr(hit, "source", None)
+        if source:
+            where = f"{source.get('path') or source.get('url')} [{source.get('start')}, {source.get('end')})"
+            where += f" · page {source['page']}" if source.get("page") else ""
+            body += "\n[dim]source: " + escape(where) + (f"\nopen: {escape(source['link'])}" if source.get("link") else "") + "[/]"
         console.print(Panel(body, title=f"#{hit.rank} · score {hit.score:.3f}", title_align="left"))
     console.print(f"[dim]{len(result.hits)} passages · {result.latency_ms:.0f} ms · question read as {result.lang}[/]")
 

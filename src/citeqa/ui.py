@@ -23,7 +23,9 @@ from typing import Any, Callable, TypeVar
 
 import gradio as gr
 
-from .check import check_claim_against, judge_claim
+from .check import check_claim, check_claim_against
+from .claim_report import claim_html
+from .ui_source import source_picker, source_view
 from .models import Chunk, Hit, SearchResult
 from .present import NO_SUPPORT, citation_line, export_meta, references_lines, to_csv, to_markdown
 from .search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
@@ -160,8 +162,13 @@ def result_html(searcher: Searcher, result: SearchResult, elapsed_ms: float | No
     parts = [notices_html(result.notices)]
     parts.append(f'<div class="cq-meta">question: <b>{esc(result.query)}</b> · read as {esc(result.lang)}'
                  + (f" · searched as: {esc(result.understood['translation'])}" if result.understood.get("translation") else "") + "</div>")
+    support = result.understood.get("support", "none" if result.abstained else "")
     if result.abstained:
-        parts.append(f'<div class="cq-nosupport">{esc(NO_SUPPORT)}</div>')
+        missing = result.understood.get("not_in_corpus") or []
+        why = f" The documents never mention {', '.join(missing)}." if missing else ""
+        parts.append(f'<div class="cq-nosupport">{esc(NO_SUPPORT + why)}</div>')
+    elif support:
+        parts.append(f'<div class="cq-support cq-{esc(support)}"><b>{esc(support)} support</b> — how well the best passage matches the question</div>')
     followed = follow_citations(searcher, result)
     parts += [passage_html(h, followed) for h in result.hits]
     page = f" · page {elapsed_ms:.0f} ms" if elapsed_ms is not None else ""
@@ -303,15 +310,15 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
             meta = export_meta(result, f.as_dict(), index=str(s.data.path), when=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
             md.write_text(to_markdown(result, meta), encoding="utf-8")
             csv.write_text(to_csv(result, meta), encoding="utf-8-sig")  # BOM: spreadsheet apps then read the Chinese
-            return page, gr.DownloadButton(value=str(md), interactive=True), gr.DownloadButton(value=str(csv), interactive=True)
+            return page, gr.DownloadButton(value=str(md), interactive=True), gr.DownloadButton(value=str(csv), interactive=True), source_picker(result)
 
         no_file = gr.DownloadButton(value=None, interactive=False)
-        return guarded("search", answer, lambda msg: (error_html(msg), no_file, no_file))
+        return guarded("search", answer, lambda msg: (error_html(msg), no_file, no_file, source_picker(None)))
 
     def check_view(claim: str) -> str:
         if not (claim or "").strip():
             return error_html("The claim is empty: type a statement to check, e.g. “UKRI manages about 9 billion pounds a year.”")
-        return guarded("check", lambda: check_html(*judge_claim(live.get(), claim or "")), error_html)
+        return guarded("check", lambda: claim_html(check_claim(live.get(), claim or "")), error_html)
 
     rows, cols, cells = table_matrix(searcher)
     mech_of = {col: c.mechanism for (_, col), c in cells.items() if c.mechanism}
@@ -341,9 +348,12 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
                 with gr.Row():
                     md_btn = gr.DownloadButton("Export Markdown", interactive=False, size="sm")
                     csv_btn = gr.DownloadButton("Export CSV", interactive=False, size="sm")
+                pick = gr.Dropdown([], value=None, label="Show a passage in its source", elem_id="pick", interactive=True)
+                viewer = gr.HTML(elem_id="viewer")
+                pick.change(lambda target: guarded("show", lambda: source_view(live.get(), target), error_html), [pick], [viewer], api_visibility="private")
                 ask_inputs = [question, k, mechanism, measure, lang, doc]
                 for trigger in (ask_btn.click, question.submit):
-                    trigger(ask_view, ask_inputs, [answer, md_btn, csv_btn], api_visibility="private").then(None, js=SCROLL_ANSWER)
+                    trigger(ask_view, ask_inputs, [answer, md_btn, csv_btn, pick], api_visibility="private").then(None, js=SCROLL_ANSWER)
             with gr.Tab("Check a claim", id="check"):
                 claim = gr.Textbox(label="Claim (中文 / English)", lines=2, placeholder="e.g. UKRI manages about 9 billion pounds of research funding a year.")
                 check_btn = gr.Button("Check", variant="primary")

@@ -1,0 +1,132 @@
+"""Commands for reviewers and evaluators: `eval` (gold sets, the dev suite, claim sets), `check`, `show`.
+
+Registered on the same `app` as the rest of the command line (cli.py imports this module).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .cli import IndexOpt, ReadCorpusOpt, _fail, _note_corpus, _searcher, app, out
+
+
+@app.command("eval")
+def evaluate_cmd(
+    gold: Path = typer.Option(Path("eval/gold_dev.jsonl"), "--gold", help="Gold questions (JSONL; schema in eval/README.md)."),
+    suite: Optional[Path] = typer.Option(None, "--suite", help="Score every set of a dev suite (eval/suite.toml) in one table, with leave-one-corpus-out figures."),
+    claims: Optional[Path] = typer.Option(None, "--claims", help="Score the claim checker on a labelled claim set (eval/CLAIMS.md)."),
+    k: int = typer.Option(10, "-k", help="Passages retrieved per question."),
+    as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object with all metrics."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the report here (gold: metrics.json, report.md, recall_at_k.png; suite: results.json, table.md)."),
+    compare: bool = typer.Option(False, "--compare", help="Also run the ablations (each method alone and combined)."),
+    index: Path = IndexOpt,
+    corpus: Optional[Path] = ReadCorpusOpt,
+) -> None:
+    """Score retrieval on a gold set (recall@k, MRR, nDCG, abstention, latency), a whole dev suite, or the claim checker."""
+    if suite is not None:
+        return _suite(suite, index, compare, as_json, report)
+    if claims is not None:
+        return _claims(claims, index, corpus, as_json)
+    if not gold.is_file():
+        _fail(f"gold file {gold} not found{' (it is a folder)' if gold.is_dir() else ''}: pass --gold FILE, a JSONL file of questions (schema in eval/README.md)")
+    from .evaluate import GoldFormatError, evaluate, load_gold, write_report
+    from .experiments import ABLATIONS
+
+    try:
+        items = load_gold(gold)
+    except (GoldFormatError, OSError) as exc:
+        _fail(str(exc))
+    searcher = _searcher(index)
+    _note_corpus(corpus, searcher.data.manifest)
+    progress = not as_json and sys.stderr.isatty()
+    runs = {"hybrid (default)": evaluate(items, lambda item: searcher.search(item.question, k=k), k=k, progress=progress)}
+    if compare:
+        for name, changes in ABLATIONS.items():
+            variant = searcher.with_weights(**changes)
+            runs[name] = evaluate(items, lambda item, s=variant: s.search(item.question, k=k), k=k, progress=progress)
+    metrics = runs["hybrid (default)"].metrics()
+    if compare:
+        metrics["ablations"] = {name: run.metrics() for name, run in runs.items()}
+    if report:
+        write_report(runs if compare else runs["hybrid (default)"], report)
+    if as_json:
+        print(json.dumps(metrics, ensure_ascii=False))
+        return
+    from .present import render_metrics
+
+    render_metrics(out, metrics)
+    if report:
+        out.print(f"report written to {report}/")
+
+
+def _suite(suite: Path, index: Path, compare: bool, as_json: bool, report: Optional[Path]) -> None:
+    """Every set of the suite; indexes live under --index/suite/ (built when missing or stale)."""
+    if not suite.is_file():
+        _fail(f"suite file {suite} not found: pass --suite eval/suite.toml (format described in that file)")
+    from .suite_report import render, render_compact, run
+
+    results = run(suite, Path(index) / "suite", compare=compare, say=lambda m: print(m, file=sys.stderr))
+    if report:
+        import os
+
+        report.mkdir(parents=True, exist_ok=True)
+        for name, text in (("results.json", json.dumps(results, ensure_ascii=False, indent=1)), ("table.md", render(results)), ("summary.md", render_compact(results))):
+            tmp = report / f".{name}.tmp"
+            tmp.write_text(text + "\n", encoding="utf-8")
+            os.replace(tmp, report / name)
+    print(json.dumps(results, ensure_ascii=False) if as_json else render_compact(results))
+
+
+def _claims(path: Path, index: Path, corpus: Optional[Path], as_json: bool) -> None:
+    if not path.is_file():
+        _fail(f"claim file {path} not found: pass --claims FILE, a JSONL claim set (schema in eval/CLAIMS.md)")
+    from .claim_eval import evaluate_claims, print_claim_eval
+
+    searcher = _searcher(index)
+    _note_corpus(corpus, searcher.data.manifest)
+    result = evaluate_claims(searcher, path, k=5)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print_claim_eval(result)
+
+
+@app.command()
+def check(
+    claim: Optional[str] = typer.Argument(None, help="A claim to check, in Chinese or English (or use --file)."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="A draft (.txt/.md, split into sentences), or claims (.csv with a `claim` column, .jsonl)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write claims.md, .csv, .html and .json here."),
+    k: int = typer.Option(5, "-k", min=1, max=50, help="Passages shown per claim."),
+    as_json: bool = typer.Option(False, "--json", help='Print ONE JSON object {"claim", "verdict", "confidence", "reasons", "evidence"} (a list for --file).'),
+    index: Path = IndexOpt,
+    corpus: Optional[Path] = ReadCorpusOpt,
+) -> None:
+    """Check a claim against the sources: one verdict (supported, contradicted, not_found, mixed), the reasons and the passages."""
+    if claim is None and file is None:
+        _fail("give a claim to check, or --file with a draft or a list of claims", code=2)
+    if file is not None and not file.is_file():
+        _fail(f"{file} not found: pass --file with a .txt/.md draft, a .csv with a `claim` column or a .jsonl of claims", code=2)
+    from .claim_report import check_cli
+
+    searcher = _searcher(index)
+    _note_corpus(corpus, searcher.data.manifest)
+    raise typer.Exit(check_cli(searcher, claim, file, report, as_json, k))
+
+
+@app.command()
+def show(
+    target: str = typer.Argument(..., help="DOC_ID, or DOC_ID:START-END (a passage's span, as `citeqa ask` prints it)."),
+    index: Path = IndexOpt,
+) -> None:
+    """Print a document's passage in its context (surrounding paragraphs, section, page, source locator)."""
+    from .show import ShowError, parse_target, show_passage
+
+    try:
+        out.print(show_passage(index, *parse_target(target)), markup=False, highlight=False)
+    except ShowError as exc:
+        _fail(str(exc))

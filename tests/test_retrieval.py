@@ -1,0 +1,134 @@
+"""Retrieval that must hold on any corpus: both language directions, verbatim tokens, any encoder, abstention."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from citeqa.build import build_index
+from citeqa.search import Searcher
+from citeqa.text import en_tokens
+
+ZH_DOC = """# 欧洲研究基础设施战略论坛
+
+欧洲研究基础设施战略论坛（European Strategy Forum on Research Infrastructures，ESFRI）成立于2002年，负责制定欧洲研究基础设施路线图。
+
+论坛每年召开4次全体会议，由成员国科技部门代表组成。
+
+# 邮件服务
+
+在 Debian 系统中，默认的邮件传输代理是 exim4，其配置文件位于 /etc/exim4 目录。
+
+编辑 /etc/fstab 文件可以设置开机时自动挂载的文件系统。
+
+# 预算
+
+中国的科技计划经费主要以中央财政资金为主，地方和企业投入较少。
+"""
+
+EN_DOC = """# ESFRI Roadmap 2021
+
+The ESFRI Roadmap 2021 lists 63 research infrastructures: 22 new projects and 41 landmarks that are already operating.
+
+# Membership
+
+Delegates of the member states are nominated by their research ministers and meet in plenary sessions.
+"""
+
+
+class BagOfWordsEncoder:
+    """A second, non-mE5 encoder: hashed word counts. Its cosines sit in a band nothing like mE5's."""
+
+    name = "test:bag-of-words"
+    dim = 256
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"\w", t.lower()) + en_tokens(t):
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1
+            out[i] += 0.05  # a shared offset, as real encoders have
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts)
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory) -> Searcher:
+    """A small mixed corpus (Chinese and English documents) with the real default encoder."""
+    root = tmp_path_factory.mktemp("mixed")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "zh.md").write_text(ZH_DOC, encoding="utf-8")
+    (root / "corpus" / "en.md").write_text(EN_DOC, encoding="utf-8")
+    build_index(root / "corpus", root / "index", progress=False)
+    return Searcher.load(root / "index")
+
+
+def test_chinese_question_reaches_an_english_passage_among_chinese_ones(mixed):
+    result = mixed.search("2021年路线图列出了多少个研究基础设施？", k=5)
+    langs = [h.chunk.lang for h in result.hits]
+    assert "zh" in {c.lang for c in mixed.chunks}
+    assert any("63 research infrastructures" in h.text for h in result.hits[:3]), [h.text[:40] for h in result.hits]
+    assert "en" in langs
+
+
+def test_english_question_reaches_a_chinese_passage(mixed):
+    result = mixed.search("How many plenary meetings does the forum hold each year?", k=3)
+    assert any("每年召开4次" in h.text for h in result.hits)
+
+
+def test_commands_and_paths_pass_to_the_chinese_channel_verbatim(mixed):
+    q = mixed.understand("How do I configure exim4 and edit /etc/fstab?")
+    terms = {t for t, _ in q.zh_terms}
+    for token in en_tokens("exim4 /etc/fstab"):
+        if token in mixed.zh:
+            assert token in terms
+    assert "4" not in terms and "exim" not in terms
+    hit = mixed.search("Where is the exim4 configuration?", k=1).hits[0]
+    assert "/etc/exim4" in hit.text
+
+
+def test_a_second_encoder_gives_real_dense_scores(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "en.md").write_text(EN_DOC, encoding="utf-8")
+    (corpus / "zh.md").write_text(ZH_DOC, encoding="utf-8")
+    build_index(corpus, tmp_path / "index", encoder=BagOfWordsEncoder(), progress=False)
+    searcher = Searcher.load(tmp_path / "index", encoder=BagOfWordsEncoder())
+    q = searcher.understand("roadmap research infrastructures landmarks")
+    f = searcher.features(q)
+    assert np.count_nonzero(f.dense) > 0 and f.dense.max() > 1.0  # calibrated z, not clipped to zero
+    top = f.rows[int(np.argmax(f.dense))]
+    assert "landmarks" in searcher.chunks[top].text
+
+
+@pytest.mark.parametrize("question", ["What is a good recipe for banana bread?", "明天北京天气怎么样？", "xqzt plmk vvbr"])
+def test_off_topic_questions_are_abstained_on(searcher, question):
+    result = searcher.search(question, k=5)
+    assert result.abstained and result.understood["support"] == "none"
+
+
+def test_answerable_questions_are_not_abstained_on(searcher):
+    for question in ("How much research funding does UKRI manage each year?", "美国纳米计划多久评估一次？"):
+        result = searcher.search(question, k=5)
+        assert not result.abstained and result.understood["support"] in ("weak", "strong")
+
+
+def test_a_one_letter_name_is_not_a_reason_to_abstain(mixed):
+    result = mixed.search("Does the C locale change where exim4 keeps its configuration?", k=3)
+    assert "C" not in result.understood["not_in_corpus"]
+
+
+def test_filters_are_masks_over_the_candidates(mixed):
+    from citeqa.search import Filters
+
+    hits = mixed.search("research infrastructures", k=5, filters=Filters(lang="zh")).hits
+    assert hits and all(h.chunk.lang == "zh" for h in hits)
