@@ -480,7 +480,7 @@ def export_url(base: str, headers: dict[str, str]) -> str:
         assert r.status_code == 200, r.text
         (msg,) = completed_events(h, session).values()
     assert msg["success"], msg
-    page, md, _ = msg["output"]["data"]
+    page, md, *_ = msg["output"]["data"]
     assert "6名内阁成员" in page
     return md["value"]["url"]
 
@@ -626,7 +626,7 @@ def test_ask_and_check_views_render_a_real_passage_with_markup_as_text(evil_sear
     searcher, corpus = evil_searcher
     demo = ui.build_app(searcher, corpus, tmp_path)
     view = {fn.name: fn.fn for fn in demo.fns.values()}
-    page, md, csv = view["ask_view"]("UKRI annual funding report", 3, "", "", "", "")
+    page, md, csv, _ = view["ask_view"]("UKRI annual funding report", 3, "", "", "", "")
     assert "cq-error" not in page and 'class="cq-hit"' in page
     assert_inert(page)
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page

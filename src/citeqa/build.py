@@ -65,6 +65,7 @@ def build_index(
     force: bool = False,
     store: str = "faiss",
     milvus_uri: str | None = None,
+    follow_symlinks: bool | None = None,
 ) -> BuildReport:
     """Index `corpus_dir` into `index_dir`; vectors go to FAISS (default) or, with store="milvus", to Milvus at `milvus_uri`."""
     if store not in ("faiss", "milvus"):
@@ -73,8 +74,9 @@ def build_index(
         raise ValueError("--store milvus needs --milvus-uri: a local file ending in .db (Milvus Lite) or http://host:19530")
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    corpus = load_corpus(corpus_dir)
+    corpus = load_corpus(corpus_dir, follow_symlinks)
     report = BuildReport(index_path=None)
+    report.errors += corpus.skipped
     for doc_id, path in corpus.missing:
         report.errors.append((path, f"manifest entry {doc_id!r} points to a file that does not exist — fix or remove the entry"))
 
@@ -139,6 +141,7 @@ def build_index(
     search_files = _search_writer(chunks, texts, vectors, lexicon, (milvus_uri, f"{collection}_lexical") if store == "milvus" else None)
     manifest = {
         "encoder": enc.name,
+        "encoder_backend": getattr(enc, "backend", None),
         "chunker": chunk_config.signature(),
         "normalized": True,
         "build_key": key,

@@ -67,7 +67,7 @@ MilvusOpt = typer.Option(None, "--milvus-uri", envvar="CITEQA_MILVUS_URI", help=
 def run_build(corpus: Path, index: Path, encoder, force: bool = False, store: str = "faiss", milvus_uri: str | None = None, quiet: bool = False):
     """One build at a time per index: a second waits for the lock and says who holds it."""
     from .build import BuildError, build_index
-    from .corpus import CorpusError, load_corpus
+    from .corpus import CorpusError
     from .lock import build_lock
     from .store import IndexError_, check_index_dir, remove_leftovers
 
@@ -78,12 +78,10 @@ def run_build(corpus: Path, index: Path, encoder, force: bool = False, store: st
             check_index_dir(index, corpus, allowed)
             remove_leftovers(index)
             report = build_index(corpus, index, encoder=encoder, progress=sys.stderr.isatty(), force=force, store=store, milvus_uri=milvus_uri)
-            skipped = load_corpus(corpus).skipped
     except (BuildError, CorpusError, IndexError_) as exc:
         _fail(str(exc))
     except ValueError as exc:  # an encoder that cannot be loaded
         _fail(str(exc))
-    report.errors += skipped
     if not quiet:
         print_build_report(report)
     return report
@@ -204,6 +202,7 @@ def info(
     summary = {
         "index": str(data.path),
         "encoder": manifest["encoder"],
+        "encoder_backend": manifest.get("encoder_backend"),
         "dim": manifest["dim"],
         "store": manifest["store"],
         "chunker": manifest["chunker"],
@@ -228,7 +227,8 @@ def info(
     for facet, values in summary["filters"].items():
         if facet != "doc":
             out.print(f"--{facet}: {', '.join(values) or '(none)'}")
-    out.print(f"built {manifest['built_at']} · chunker {manifest['chunker']} · {data.path}")
+    backend = f" · encoded with {manifest['encoder_backend']}" if manifest.get("encoder_backend") else ""
+    out.print(f"built {manifest['built_at']} · chunker {manifest['chunker']}{backend} · {data.path}")
 
 
 FILTER_HELP = "Only passages tagged with this {} (any case; `citeqa info` lists the values)."
