@@ -15,6 +15,6 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "− document-side expansion": dict(use_doc_expansion=False),
     "− dense in the other language": dict(dense_cross=0.0),
     "− cross-language lexical": dict(lexical_cross=0.0),
-    "− facet boost": dict(facet_boost=0.0),
+    "+ facet boost (0.15)": dict(facet_boost=0.15),
     "RRF instead of weighted fusion": dict(method="rrf"),
 }

@@ -36,7 +36,7 @@ class Weights:
     lexical_cross: float = 0.5
     lexical_rel: float = 0.5  # own-language lexical relative to that language's best candidate
     dense_rel: float = 0.0  # passage-language dense z relative to that language's best candidate
-    facet_boost: float = 0.15
+    facet_boost: float = 0.0  # soft boost for passages tagged with a facet the question names
     method: str = "weighted"  # "weighted" | "rrf"
     rrf_k: int = 60
     candidates: int = 100  # k0: each channel's top passages that enter the fusion

@@ -203,7 +203,7 @@ class Searcher:
         passage is moved up to just after the overall best one (if it is not already in).
         """
         top = ranked[:k]
-        if len(q.mechanisms) < 2 or not self.weights.facet_boost:
+        if len(q.mechanisms) < 2:
             return top
         for mechanism in q.mechanisms:
             if any(self.chunks[i].mechanism == mechanism for i in top[:2]):
