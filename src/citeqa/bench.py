@@ -149,9 +149,8 @@ def _store_rule(scale: list[dict[str, Any]], chunks: int) -> str:
             else:
                 text += " -> supports hnsw (faster)" if hnsw["query_p50_ms"] < flat["query_p50_ms"] else " -> hnsw is not faster here"
                 text += "." if hnsw["recall_at_10"] >= 0.9 else ", but its recall is below 0.9 on this data."
-    return text + (" Caveats: random unit vectors have no cluster structure, a worst case for hnsw/ivf recall; and "
-                   "Searcher.search scores every passage with numpy (vectors @ q) to fuse channels, so the stored FAISS "
-                   "kind does not affect end-to-end query latency today.")
+    return text + (" Caveat: random unit vectors have no cluster structure, a worst case for hnsw/ivf recall; the "
+                   "searcher asks the stored FAISS index for each language's top candidates, so its kind sets the dense step's cost.")
 
 
 def _timings(fn: Callable[[], object], times: int) -> list[float]:
