@@ -373,7 +373,8 @@ def serve(
 @app.command()
 def bench(
     as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object with all figures."),
-    scale: str = typer.Option("10000,100000,1000000", help="Synthetic vector counts for the FAISS scale run (comma-separated; capped by memory)."),
+    scale: str = typer.Option("", help="Synthetic vector counts for a FAISS-only run on random vectors (comma-separated), e.g. 10000,100000."),
+    searcher_scale: str = typer.Option("", "--searcher-scale", help="Passage counts (e.g. 10000,100000) for the real search path on synthetic indexes of recombined real text: load_s, rss_mb, query and filtered p50/p95, bm25s and FAISS anchors."),
     gold: Path = typer.Option(Path("eval/gold_dev.jsonl"), "--gold", help="Questions used for end-to-end latency."),
     corpus: Path = CorpusOpt,
     index: Path = IndexOpt,
@@ -382,6 +383,15 @@ def bench(
     from .bench import render_bench, run_bench
 
     figures = run_bench(corpus_dir=corpus, index_dir=index, gold=gold, scale=[int(x) for x in scale.split(",") if x.strip()], progress=not as_json)
+    sizes = [int(x) for x in searcher_scale.split(",") if x.strip()]
+    if sizes:
+        import tempfile
+
+        from .evaluate import load_gold
+        from .scalebench import run_searcher_scale
+
+        with tempfile.TemporaryDirectory(prefix="citeqa-scale-") as work:
+            figures["searcher_scale"] = run_searcher_scale(sizes, [i.question for i in load_gold(gold)], Path(work) / "scale")
     if as_json:
         print(json.dumps(figures, ensure_ascii=False))
     else:

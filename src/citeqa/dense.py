@@ -87,9 +87,14 @@ class DenseChannel:
         self.calibration = calibration
         self.langs = langs  # lang of every row (object array)
         self.vectors = vectors  # local vectors (memory-mapped) for exact scores of other channels' candidates
+        self._stats_for: bytes = b""
+        self._stats: dict[str, tuple[float, float]] = {}
 
     def z(self, qvec: np.ndarray, rows: np.ndarray, cos: np.ndarray) -> np.ndarray:
-        stats = self.calibration.stats(qvec)
+        key = qvec.tobytes()
+        if self._stats_for != key:  # each question vector is scored twice (candidates, then the union)
+            self._stats_for, self._stats = key, self.calibration.stats(qvec)
+        stats = self._stats
         out = np.zeros(len(rows), np.float32)
         for lang, (mean, std) in stats.items():
             sel = self.langs[rows] == lang

@@ -52,7 +52,10 @@ class ChannelResult:
         out = np.zeros(len(rows), np.float32)
         if not len(self.rows):
             return out
-        order = np.argsort(self.rows)
+        if len(self.rows) < 2 or bool(np.all(self.rows[1:] > self.rows[:-1])):  # BM25 results come sorted
+            order = np.arange(len(self.rows))
+        else:
+            order = np.argsort(self.rows)
         sorted_rows = self.rows[order]
         at = np.searchsorted(sorted_rows, rows)
         at = np.clip(at, 0, len(sorted_rows) - 1)

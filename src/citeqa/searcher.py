@@ -30,7 +30,13 @@ from .query import Filters, Query, understand
 from .store import IndexData, IndexError_, load_index, read_manifest
 from .abstain import unsupported_terms
 
-SEARCH_DIR = "search"  # the build's sub-folder holding the lexical indexes, calibration and vectors
+SEARCH_DIR = "search"
+
+
+def faiss_threads(n: int) -> None:
+    import faiss
+
+    faiss.omp_set_num_threads(n)  # the build's sub-folder holding the lexical indexes, calibration and vectors
 
 
 class Searcher:
@@ -44,6 +50,7 @@ class Searcher:
         self.data, self.encoder, self.weights = data, encoder, weights
         self.chunks = data.chunks
         folder = data.path / SEARCH_DIR
+        faiss_threads(1)  # one question at a time: thread wake-ups cost more than a single search
         if not folder.is_dir():
             raise IndexError_(f"index in {data.path} has no search files; rebuild it with: citeqa build --force")
         if weights.use_gloss and weights.use_cedict:
@@ -54,6 +61,8 @@ class Searcher:
         self.facets = Facets.from_manifest(data.extras.get("facets", {}))
         self.citer = Citer(data.documents, {int(n): Reference(**r) for n, r in data.extras.get("bibliography", {}).items()})
         self.columns = {f: np.array([getattr(c, f) for c in self.chunks], dtype=object) for f in ("lang", "mechanism", "measure", "doc_id")}
+        # filter masks compare small integer codes, not strings
+        self.codes = {f: np.unique(col.astype(str), return_inverse=True) for f, col in self.columns.items()}
         store = self._open_store(folder)
         en = "en" if weights.use_doc_expansion else "en-plain"
         remote = (self.data.manifest.get("vector_store") or {}).get("lexical")
@@ -116,7 +125,9 @@ class Searcher:
             return None
         keep = np.ones(len(self.chunks), bool)
         for field, value in filters.pushed().items():
-            keep &= self.columns[field] == value
+            values, codes = self.codes[field]
+            at = int(np.searchsorted(values, value))
+            keep &= (codes == at) if at < len(values) and values[at] == value else False
         return keep
 
     def query_texts(self, q: Query) -> list[str]:
