@@ -75,6 +75,23 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def render_compact(results: dict[str, Any]) -> str:
+    """One row per set and direction: citeqa held-out (R@1/R@5/MRR), then R@5 of every method; abstention per set."""
+    names = ["citeqa (held-out tuned)", "citeqa (default)", *BASELINES]
+    lines = ["| set | direction | n | held-out R@1 | held-out R@5 | held-out MRR | " + " | ".join(f"R@5 {m}" for m in names[1:]) + " | abstain P / R |",
+             "|---|---|---|---|---|---|" + "---|" * (len(names) - 1) + "---|"]
+    for name, methods in results["sets"].items():
+        held = methods[names[0]]
+        for d in sorted(held, key=lambda d: (d == "all", d)):
+            if d == "all" and len(held) == 2:
+                continue  # one direction: "all" repeats it
+            m = held[d]
+            ab = f"{m['abstain_precision']:.2f} / {m['abstain_recall']:.2f}" if "abstain_precision" in m and d == "all" else ""
+            cells = " | ".join(f"{methods[x][d]['R@5']:.2f}" for x in names[1:])
+            lines.append(f"| {name} | {d} | {m['n']} | {m['R@1']:.2f} | {m['R@5']:.2f} | {m['MRR']:.2f} | {cells} | {ab} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
@@ -83,11 +100,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--indexes", type=Path, default=Path("eval/data/indexes"))
     ap.add_argument("--compare", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--long", action="store_true", help="every method and direction in its own row")
     args = ap.parse_args(argv)
     results = run(args.suite, args.indexes, compare=args.compare, say=lambda m: print(m, file=sys.stderr))
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(render(results))
+    print(render(results) if args.long else render_compact(results))
 
 
 if __name__ == "__main__":
