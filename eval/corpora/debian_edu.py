@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import debpkg
+from debpkg import run as _run, write_atomic
 
 EVAL = Path(__file__).resolve().parents[1]
 DATA = EVAL / "data"
@@ -48,51 +47,12 @@ SIDES = (
 )
 
 
-def _run(cmd: list[str], cwd: Path | None = None) -> str:
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()}")
-    return done.stdout
-
-
 def download(package: str) -> Path:
-    """The package's .deb in the cache, fetched with `apt-get download` when missing."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    found = sorted(CACHE.glob(f"{package}_*.deb"))
-    if found:
-        print(f"cached   {found[-1].name}")
-        return found[-1]
-    if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
-        raise SystemExit("apt-get and dpkg-deb are needed (a Debian or Ubuntu system); "
-                         f"or put {package}_*.deb into {CACHE} by hand and re-run")
-    _run(["apt-get", "download", package], cwd=CACHE)
-    found = sorted(CACHE.glob(f"{package}_*.deb"))
-    if not found:
-        raise SystemExit(f"apt-get download {package} left no .deb in {CACHE} (run apt-get update?)")
-    print(f"fetched  {found[-1].name}")
-    return found[-1]
+    return debpkg.download(package, CACHE)
 
 
 def extract(deb: Path) -> Path:
-    """Unpack the .deb once into the cache (dpkg-deb -x)."""
-    target = CACHE / deb.stem
-    if not target.is_dir():
-        tmp = Path(tempfile.mkdtemp(dir=CACHE))
-        _run(["dpkg-deb", "-x", str(deb), str(tmp)])
-        os.replace(tmp, target)
-        print(f"unpacked {deb.name}")
-    return target
-
-
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Write `data` unless the file already holds it; True when written."""
-    if path.exists() and path.read_bytes() == data:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return True
+    return debpkg.extract(deb, CACHE)
 
 
 def build() -> None:
