@@ -123,12 +123,16 @@ def _chunk_tags(c: Chunk) -> str:
     return "".join(f'<span class="cq-tag">{esc(t)}</span>' for t in (c.lang, c.kind, c.mechanism, c.measure) if t)
 
 
-def passage_html(hit: Hit, followed: dict[str, Hit | None] | None = None, badge: str = "", reasons: list[str] | None = None) -> str:
-    """One cited passage: best sentence marked, citation line, references (+ followed sources), copy button."""
+def passage_html(hit: Hit, followed: dict[str, Hit | None] | None = None, badge: str = "", reasons: list[str] | None = None,
+                 reference: str = "") -> str:
+    """One cited passage: best sentence marked, citation line, references (+ followed sources), copy button.
+
+    `reference` is the document's formatted reference (GB/T 7714 or APA); "copy citation" carries it.
+    """
     a, b = hit.highlight
     text = esc(hit.text[:a]) + "<mark>" + esc(hit.text[a:b]) + "</mark>" + esc(hit.text[b:])
     cite = citation_line(hit)
-    copy = f"“{hit.text[a:b].strip()}” — {cite}"
+    copy = f"“{hit.text[a:b].strip()}” — {reference + ' ' if reference else ''}({cite})"
     refs = []
     for c, line in zip(hit.citations, references_lines(hit)):
         item = esc(line) + _link(c.url)
@@ -146,6 +150,19 @@ def passage_html(hit: Hit, followed: dict[str, Hit | None] | None = None, badge:
         + (f'<ul class="cq-refs">{"".join(refs)}</ul>' if refs else "")
         + "</article>"
     )
+
+
+def document_reference(searcher: Searcher, doc_id: str) -> str:
+    """The document as a reference: GB/T 7714 for a Chinese document, APA otherwise ("" when unknown)."""
+    from .reference import format_reference
+
+    doc = searcher.data.documents.get(doc_id)
+    if doc is None:
+        return ""
+    try:
+        return format_reference(doc, "gbt7714" if doc.lang == "zh" else "apa")
+    except Exception:  # a citation is a convenience: the passage is still shown
+        return ""
 
 
 def follow_citations(searcher: Searcher, result: SearchResult) -> dict[str, Hit | None]:
@@ -170,7 +187,7 @@ def result_html(searcher: Searcher, result: SearchResult, elapsed_ms: float | No
     elif support:
         parts.append(f'<div class="cq-support cq-{esc(support)}"><b>{esc(support)} support</b> — how well the best passage matches the question</div>')
     followed = follow_citations(searcher, result)
-    parts += [passage_html(h, followed) for h in result.hits]
+    parts += [passage_html(h, followed, reference=document_reference(searcher, h.chunk.doc_id)) for h in result.hits]
     page = f" · page {elapsed_ms:.0f} ms" if elapsed_ms is not None else ""
     parts.append(f'<div class="cq-footer">{len(result.hits)} passages · search {result.latency_ms:.0f} ms{page} · confidence {result.confidence:.2f}</div>')
     return "".join(parts)
