@@ -20,6 +20,8 @@ class Citer:
         self.documents = documents
         self.bibliography = bibliography
         self.titles = {d.doc_id: d.title for d in documents.values()}
+        # [n] -> the added source that backs it (`citeqa add --cites n`), for references the bibliography lost
+        self.backed_by = {n: d.doc_id for d in documents.values() for n in (getattr(d, "cites", None) or [])}
         try:
             from .locate import source_locator  # records where a passage sits in the user's file
         except ImportError:
@@ -29,8 +31,11 @@ class Citer:
     def cite(self, n: int) -> Citation:
         ref = self.bibliography.get(n)
         if ref is None:
-            return Citation(n=n, reference=None)
-        return Citation(n=n, reference=ref.text, url=ref.url, source_doc=ref.source_doc)
+            doc = self.documents.get(self.backed_by.get(n, ""))
+            if doc is None:
+                return Citation(n=n, reference=None)
+            return Citation(n=n, reference=f"{doc.title} (source added for [{n}])", url=doc.url, source_doc=doc.doc_id)
+        return Citation(n=n, reference=ref.text, url=ref.url, source_doc=ref.source_doc or self.backed_by.get(n))
 
     def source(self, chunk: Chunk) -> dict[str, Any] | None:
         doc = self.documents.get(chunk.doc_id)

@@ -248,11 +248,25 @@ def documents_html(searcher: Searcher, corpus_dir: Path) -> str:
     """What is indexed and how, and which references can be followed to a source document."""
     data = searcher.data
     counts: dict[str, int] = {}
+    citing: dict[int, list[Chunk]] = {}  # [n] -> the passages that cite it
     for c in searcher.chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+        for n in c.citations:
+            citing.setdefault(n, []).append(c)
+
+    def backs(d: Any) -> str:
+        """The references a source backs, each with the passages that cite it."""
+        ns = list(getattr(d, "cites", None) or [])
+        ns += [n for n, r in sorted(searcher.bibliography.items()) if r.source_doc == d.doc_id and n not in ns]
+        items = "".join(
+            f"<li>[{n}] cited by: " + ("; ".join(f"“{esc(c.text[:60])}…” ({esc(searcher.titles.get(c.doc_id, c.doc_id))}, chars {c.start}–{c.end})"
+                                                for c in citing.get(n, [])[:5]) or "no indexed passage") + "</li>"
+            for n in ns)
+        return f"<details><summary>backs {esc(', '.join(f'[{n}]' for n in ns))}</summary><ul>{items}</ul></details>" if ns else ""
+
     rows = "".join(
         f"<tr><td>{esc(d.title)}<br><small>{esc(d.title_en)}</small></td><td>{esc(d.doc_id)}</td><td>{esc(d.lang)}</td>"
-        f"<td>{esc(d.kind)}</td><td>{counts.get(d.doc_id, 0)}</td></tr>"
+        f"<td>{esc(d.kind)}</td><td>{counts.get(d.doc_id, 0)}</td><td>{backs(d)}</td></tr>"
         for d in data.documents.values()
     )
     m = data.manifest
@@ -264,7 +278,7 @@ def documents_html(searcher: Searcher, corpus_dir: Path) -> str:
     )
     sources = "".join(f"<li>{esc(s.get('label', ''))}: {esc(s.get('text', ''))}{_link(s.get('url'))}</li>" for s in data.extras.get("sources", []))
     return (
-        f'<div class="cq-scroll"><table class="cq-docs"><tr><th>title</th><th>id</th><th>language</th><th>kind</th><th>passages</th></tr>{rows}</table></div>'
+        f'<div class="cq-scroll"><table class="cq-docs"><tr><th>title</th><th>id</th><th>language</th><th>kind</th><th>passages</th><th>backs</th></tr>{rows}</table></div>'
         f'<div class="cq-meta">{len(searcher.chunks)} passages · encoder {esc(m.get("encoder"))} · store {esc(m.get("store"))} · '
         f'chunker {esc(m.get("chunker"))} · built {esc(m.get("built_at"))} · corpus {esc(corpus_dir)}</div>'
         f"<h3>Bibliography</h3><ul>{bib or '<li>none extracted</li>'}</ul>"
