@@ -78,3 +78,21 @@ def test_add_refuses_bad_sources_clearly(workspace, tmp_path, site):
     assert bad_type.exit_code != 0 and "unsupported file type" in bad_type.output
     missing = runner.invoke(app, ["add", f"{site}/nope.html", "--allow-private", "--corpus", str(corpus), "--index", str(index)])
     assert missing.exit_code != 0 and "could not fetch" in missing.output
+
+
+def test_a_source_resolves_a_reference_the_bibliography_lost_and_lists_who_cites_it(site, workspace):
+    """[11] is not in the article's surviving bibliography: the source added for it resolves it both ways."""
+    from pathlib import Path
+
+    from citeqa import ui
+
+    corpus, index = workspace
+    result = CliRunner().invoke(app, ["add", f"{site}/nsi.html", "--cites", "11", "--allow-private", "--corpus", str(corpus), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    s = Searcher.load(index)
+    assert 11 not in s.bibliography or s.bibliography[11].source_doc
+    citing = next(c for c in s.chunks if 11 in c.citations)
+    resolved = s.cite(11)
+    assert resolved.source_doc and resolved.reference and resolved.source_doc != citing.doc_id
+    page = ui.documents_html(s, Path(corpus))
+    assert "backs [11]" in page and f"chars {citing.start}–{citing.end}" in page
