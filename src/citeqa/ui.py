@@ -353,8 +353,15 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
 
     rows, cols, cells = table_matrix(searcher)
     mech_of = {col: c.mechanism for (_, col), c in cells.items() if c.mechanism}
-    headers = [""] + [f"{col} ({mech_of[col]})" if col in mech_of else col for col in cols]
-    matrix = [[row] + [cell_preview(cells[(row, col)]) if (row, col) in cells else "" for col in cols] for row in rows]
+    # English labels for English readers: a column's glossed name from the lexicon, a row's measure
+    english: dict[str, str] = {}
+    for p in searcher.lexicon.pairs:  # the full name rather than the acronym
+        if getattr(p, "source", "") == "gloss" and len(p.en) > len(english.get(p.zh, "")):
+            english[p.zh] = p.en
+    measure_of = {row: c.measure for (row, _), c in sorted(cells.items(), key=lambda kv: not kv[1].measure) if c.measure}
+    headers = [""] + [(f"{col} ({mech_of[col]})" if col in mech_of else col) + (f" · {english[col]}" if col in english else "") for col in cols]
+    matrix = [[row + (f" ({measure_of[row].replace('_', ' ')})" if row in measure_of else "")]
+              + [cell_preview(cells[(row, col)]) if (row, col) in cells else "" for col in cols] for row in rows]
 
     def browse_view(evt: gr.SelectData) -> str:
         r, c = evt.index
