@@ -128,11 +128,8 @@ def read_raw(path: Path) -> RawText:
 
 
 def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _default_title(entry: DocumentEntry) -> bool:
