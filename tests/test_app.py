@@ -219,3 +219,10 @@ def test_answers_switch_to_a_new_build_on_the_next_request(searcher, built_index
     write_index(index, manifest, data.vectors, data.chunks, list(data.documents.values()), data.extras, extra_files=files)
     fresh = live.get()
     assert fresh is not searcher and fresh.data.path == current_build(index)
+
+
+def test_a_pasted_draft_gets_one_verdict_per_sentence(searcher, tmp_path):
+    view = _views(searcher, tmp_path)
+    page = view["check_view"]("UKRI manages about 9 billion pounds a year. The National Research Council reviews the NNI every 5 years.")
+    assert page.count('class="cq-verdict"') == 2
+    assert "SUPPORTED" in page and "CONTRADICTED" in page

@@ -24,7 +24,9 @@ from typing import Any, Callable, TypeVar
 import gradio as gr
 
 from .check import check_claim, check_claim_against
-from .claim_report import claim_html
+from .claim_report import check_many, claim_html, draft_sentences
+
+MAX_DRAFT_CLAIMS = 30  # sentences of a pasted draft checked per request (the CLI's --file takes any number)
 from .ui_source import source_picker, source_view
 from .models import Chunk, Hit, SearchResult
 from .present import NO_SUPPORT, citation_line, export_meta, references_lines, to_csv, to_markdown
@@ -349,6 +351,10 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
     def check_view(claim: str) -> str:
         if not (claim or "").strip():
             return error_html("The claim is empty: type a statement to check, e.g. “UKRI manages about 9 billion pounds a year.”")
+        sentences = draft_sentences(claim or "")
+        if len(sentences) > 1:  # a pasted draft: one verdict per sentence, at most MAX_DRAFT_CLAIMS
+            return guarded("check", lambda: "".join(f"<section><h4>{i}.</h4>{claim_html(r)}</section>"
+                                                    for i, r in enumerate(check_many(live.get(), sentences[:MAX_DRAFT_CLAIMS]), 1)), error_html)
         return guarded("check", lambda: claim_html(check_claim(live.get(), claim or "")), error_html)
 
     rows, cols, cells = table_matrix(searcher)
@@ -393,7 +399,7 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
                 for trigger in (ask_btn.click, question.submit):
                     trigger(ask_view, ask_inputs, [answer, md_btn, csv_btn, pick], api_visibility="private").then(None, js=SCROLL_ANSWER)
             with gr.Tab("Check a claim", id="check"):
-                claim = gr.Textbox(label="Claim (中文 / English)", lines=2, placeholder="e.g. UKRI manages about 9 billion pounds of research funding a year.")
+                claim = gr.Textbox(label="Claim (中文 / English)", lines=3, info="One claim, or paste a paragraph of a draft: each sentence gets its own verdict.", placeholder="e.g. UKRI manages about 9 billion pounds of research funding a year.")
                 check_btn = gr.Button("Check", variant="primary")
                 gr.Examples([["UKRI manages about 9 billion pounds of research funding a year."], ["The National Research Council reviews the NNI every 5 years."], ["ESFRI's delegation has representatives from 28 countries"]], inputs=[claim])
                 verdicts = gr.HTML('<div class="cq-meta">Numbers, dates, counts and who funds/chairs/leads are compared with the passages found for the claim.</div>', js_on_load=COPY_JS, elem_id="verdicts")
