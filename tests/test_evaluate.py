@@ -194,3 +194,16 @@ def test_write_report_single_and_ablation(tmp_path: Path, ranking_run: EvalRun) 
     report = (tmp_path / "ablation" / "report.md").read_text(encoding="utf-8")
     assert "## Ablation" in report and "| bm25 |" in report
     assert (tmp_path / "ablation" / "recall_at_k.png").exists()
+
+
+def test_a_report_never_overwrites_a_folder_of_someone_elses_files(tmp_path):
+    from citeqa.evaluate import report_folder
+
+    theirs = tmp_path / "notes"
+    theirs.mkdir()
+    (theirs / "metrics.json").write_text("mine", encoding="utf-8")
+    with pytest.raises(ValueError, match="did not write"):
+        report_folder(theirs)
+    assert (theirs / "metrics.json").read_text(encoding="utf-8") == "mine"
+    ours = report_folder(tmp_path / "report")
+    assert report_folder(ours) == ours  # a folder citeqa marked may be written again

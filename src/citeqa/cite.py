@@ -22,10 +22,8 @@ class Citer:
         self.titles = {d.doc_id: d.title for d in documents.values()}
         # [n] -> the added source that backs it (`citeqa add --cites n`), for references the bibliography lost
         self.backed_by = {n: d.doc_id for d in documents.values() for n in (getattr(d, "cites", None) or [])}
-        try:
-            from .locate import source_locator  # records where a passage sits in the user's file
-        except ImportError:
-            source_locator = None
+        from .locate import source_locator  # where a passage sits in the user's file
+
         self._locate = source_locator
 
     def cite(self, n: int) -> Citation:
@@ -39,7 +37,7 @@ class Citer:
 
     def source(self, chunk: Chunk) -> dict[str, Any] | None:
         doc = self.documents.get(chunk.doc_id)
-        if self._locate is None or doc is None:
+        if doc is None:
             return None
         try:
             return self._locate(chunk, doc)
@@ -47,17 +45,15 @@ class Citer:
             return None
 
     def hit(self, q: Query, chunk: Chunk, score: float, rank: int) -> Hit:
-        hit = Hit(
+        return Hit(
             chunk=chunk,
             score=score,
             title=self.titles.get(chunk.doc_id, chunk.doc_id),
             highlight=highlight(q, chunk.text),
             citations=[self.cite(n) for n in chunk.citations],
             rank=rank,
+            source=self.source(chunk) or {},
         )
-        if hasattr(hit, "source"):
-            hit.source = self.source(chunk)
-        return hit
 
 
 def highlight(q: Query, text: str) -> tuple[int, int]:

@@ -53,7 +53,10 @@ def evaluate_cmd(
     if compare:
         metrics["ablations"] = {name: run.metrics() for name, run in runs.items()}
     if report:
-        write_report(runs if compare else runs["hybrid (default)"], report)
+        try:
+            write_report(runs if compare else runs["hybrid (default)"], report)
+        except ValueError as exc:
+            _fail(str(exc))
     if as_json:
         print(json.dumps(metrics, ensure_ascii=False))
         return
@@ -70,15 +73,17 @@ def _suite(suite: Path, index: Path, compare: bool, as_json: bool, report: Optio
         _fail(f"suite file {suite} not found: pass --suite eval/suite.toml (format described in that file)")
     from .suite_report import render, render_compact, run
 
-    results = run(suite, Path(index) / "suite", compare=compare, say=lambda m: print(m, file=sys.stderr))
-    if report:
-        import os
+    from .evaluate import report_folder, write_text_atomic
 
-        report.mkdir(parents=True, exist_ok=True)
-        for name, text in (("results.json", json.dumps(results, ensure_ascii=False, indent=1)), ("table.md", render(results)), ("summary.md", render_compact(results))):
-            tmp = report / f".{name}.tmp"
-            tmp.write_text(text + "\n", encoding="utf-8")
-            os.replace(tmp, report / name)
+    try:
+        folder = report_folder(report) if report else None
+    except ValueError as exc:
+        _fail(str(exc))
+    results = run(suite, Path(index) / "suite", compare=compare, say=lambda m: print(m, file=sys.stderr))
+    if folder:
+        write_text_atomic(folder / "results.json", json.dumps(results, ensure_ascii=False, indent=1) + "\n")
+        write_text_atomic(folder / "table.md", render(results) + "\n")
+        write_text_atomic(folder / "summary.md", render_compact(results) + "\n")
     print(json.dumps(results, ensure_ascii=False) if as_json else render_compact(results))
 
 

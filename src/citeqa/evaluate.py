@@ -7,6 +7,7 @@ scored against the same gold file (see /work/shared/eval/README.md for the schem
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import warnings
@@ -252,6 +253,29 @@ def _run_section(run: EvalRun, m: dict[str, Any]) -> list[str]:
     return lines
 
 
+REPORT_MARKER = ".citeqa-report"
+
+
+def report_folder(path: str | Path) -> Path:
+    """A folder citeqa may write reports into: new, empty, or one it marked before.
+
+    Reports overwrite their own file names; a folder holding someone else's files is refused
+    rather than risk replacing them.
+    """
+    out = Path(path)
+    if out.exists() and (not out.is_dir() or (not (out / REPORT_MARKER).exists() and any(out.iterdir()))):
+        raise ValueError(f"{out} holds files citeqa did not write: pass --report with a new or empty folder")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / REPORT_MARKER).write_text("citeqa writes its reports here and overwrites only them\n", encoding="utf-8")
+    return out
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def write_report(run: EvalRun | dict[str, EvalRun], out_dir: str | Path) -> None:
     """Write metrics.json, report.md and recall_at_k.png; a dict of named runs is an ablation."""
     import matplotlib
@@ -259,12 +283,10 @@ def write_report(run: EvalRun | dict[str, EvalRun], out_dir: str | Path) -> None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = report_folder(out_dir)
     runs = run if isinstance(run, dict) else {"": run}
     metrics = {name: r.metrics() for name, r in runs.items()}
-    (out / "metrics.json").write_text(
-        json.dumps(metrics if isinstance(run, dict) else metrics[""], ensure_ascii=False, indent=2), encoding="utf-8")
+    write_text_atomic(out / "metrics.json", json.dumps(metrics if isinstance(run, dict) else metrics[""], ensure_ascii=False, indent=2))
 
     lines = ["# citeqa retrieval evaluation", ""]
     if isinstance(run, dict):
@@ -276,7 +298,7 @@ def write_report(run: EvalRun | dict[str, EvalRun], out_dir: str | Path) -> None
         lines += ["## Ablation", ""] + _table(["method"] + [f"{k} ({label})" for label, k in cols], body) + [""]
     for name, r in runs.items():
         lines += [f"## {name or 'Metrics'}", ""] + _run_section(r, metrics[name]) + [""]
-    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    write_text_atomic(out / "report.md", "\n".join(lines))
 
     langs = sorted({row.lang for r in runs.values() for row in r.rows})
     fig, axes = plt.subplots(1, len(langs), figsize=(5.5 * len(langs) + 3, 4.5), sharey=True, squeeze=False)
@@ -293,5 +315,6 @@ def write_report(run: EvalRun | dict[str, EvalRun], out_dir: str | Path) -> None
     if axes[0][-1].lines:
         axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
-    fig.savefig(out / "recall_at_k.png", dpi=120)
+    fig.savefig(out / ".recall_at_k.png.tmp", dpi=120, format="png")
     plt.close(fig)
+    os.replace(out / ".recall_at_k.png.tmp", out / "recall_at_k.png")

@@ -166,6 +166,12 @@ class Searcher:
             lexical_en=lex_en.lookup(rows),
         )
 
+    def facet_matches(self, q: Query, rows: np.ndarray) -> np.ndarray | None:
+        """How many of the question's facets (mechanism, measure) each candidate is tagged with."""
+        if not (q.mechanisms or q.measures):
+            return None
+        return np.isin(self.columns["mechanism"][rows], q.mechanisms).astype(np.float32) + np.isin(self.columns["measure"][rows], q.measures)
+
     def search(self, question: str, k: int = 5, filters: Filters | None = None) -> SearchResult:
         """Ranked, cited passages for a question or claim (raises QueryError on an empty one)."""
         started = time.perf_counter()
@@ -175,11 +181,7 @@ class Searcher:
     def rank(self, q: Query, f: Features, k: int = 5, started: float | None = None) -> SearchResult:
         """Fuse candidate features into the result; split from `search` so weight sweeps reuse them."""
         started = time.perf_counter() if started is None else started
-        boost = None
-        if q.mechanisms or q.measures:
-            boost = np.isin(self.columns["mechanism"][f.rows], q.mechanisms).astype(np.float32)
-            boost += np.isin(self.columns["measure"][f.rows], q.measures)
-        fused = fuse(f, self.weights, boost)
+        fused = fuse(f, self.weights, self.facet_matches(q, f.rows))
         order = np.argsort(-fused, kind="stable")
         ranked = [int(f.rows[i]) for i in order]
         score_of = {int(f.rows[i]): float(fused[i]) for i in order[: max(4 * k, 50)]}

@@ -211,7 +211,9 @@ def write_index(
         tmp.mkdir()
         (tmp / BUILD_MARKER).write_text(f"written by citeqa (pid {os.getpid()})\n", encoding="utf-8")
         kind = choose_store_kind(len(vectors))
-        faiss.write_index(make_faiss_index(vectors, kind), str(tmp / "vectors.faiss"))
+        # kept for readers of the format; the searcher's own store (HNSW above the threshold) is
+        # written by `extra_files`, so this copy stays exact and costs no second graph build
+        faiss.write_index(make_faiss_index(vectors, "flat"), str(tmp / "vectors.faiss"))
         np.save(tmp / "embeddings.npy", vectors)
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in chunks:

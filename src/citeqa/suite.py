@@ -81,11 +81,7 @@ def prepare(searcher: Searcher, s: SuiteSet, progress: bool = True) -> list[Prep
         f = searcher.features(q, qvecs=qvecs)
         texts = [searcher.chunks[r].text for r in f.rows]
         rel = np.array([is_relevant(t, item.evidence) for t in texts], bool) if item.answerable else np.zeros(len(f.rows), bool)
-        boost = None
-        if q.mechanisms or q.measures:
-            boost = np.isin(searcher.columns["mechanism"][f.rows], q.mechanisms).astype(np.float32)
-            boost += np.isin(searcher.columns["measure"][f.rows], q.measures)
-        p = Prepared(item, direction(item, s), f, rel, boost, bool(unsupported_terms(q, searcher.zh, searcher.en, searcher.lexicon)))
+        p = Prepared(item, direction(item, s), f, rel, searcher.facet_matches(q, f.rows), bool(unsupported_terms(q, searcher.zh, searcher.en, searcher.lexicon)))
         if item.answerable:
             p.baselines = _baselines(searcher, item, qvecs[0])
         out.append(p)
