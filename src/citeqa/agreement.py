@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .evaluate import load_gold
-from .fusion import fuse
+from .fusion import fuse, ranking
 from .searcher import Searcher
 
 
@@ -24,7 +24,7 @@ def top10(searcher: Searcher, question: str, k0: int) -> list[int]:
     q = s.understand(question)
     f = s.features(q)
     fused = fuse(f, s.weights)
-    return [int(r) for r in f.rows[np.argsort(-fused, kind="stable")[:10]]]
+    return [int(r) for r in f.rows[ranking(f, fused, s.weights)[:10]]]
 
 
 def agreement(searcher: Searcher, questions: list[str], k0s: list[int]) -> dict[int, float]:

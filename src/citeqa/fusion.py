@@ -126,6 +126,11 @@ def fuse(f: Features, w: Weights, boost: np.ndarray | None = None) -> np.ndarray
     return scores
 
 
+def ranking(f: Features, fused: np.ndarray, w: Weights) -> np.ndarray:
+    """Candidate positions, best first."""
+    return np.argsort(-fused, kind="stable")
+
+
 def evidence(f: Features, fused: np.ndarray) -> np.ndarray:
     """What the ranking says about answerability: the best fused score.
 

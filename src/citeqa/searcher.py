@@ -22,7 +22,7 @@ from .cite import Citer
 from .dense import Calibration, DenseChannel
 from .embed import Encoder, encoder_spec, get_encoder
 from .facets import Facets
-from .fusion import Features, Weights, confidence, evidence, fuse, support
+from .fusion import Features, Weights, confidence, evidence, fuse, ranking, support
 from .lexical import ChannelResult, LexicalIndex
 from .lexicon import Lexicon
 from .models import Reference, SearchResult
@@ -182,7 +182,7 @@ class Searcher:
         """Fuse candidate features into the result; split from `search` so weight sweeps reuse them."""
         started = time.perf_counter() if started is None else started
         fused = fuse(f, self.weights, self.facet_matches(q, f.rows))
-        order = np.argsort(-fused, kind="stable")
+        order = ranking(f, fused, self.weights)
         ranked = [int(f.rows[i]) for i in order]
         score_of = {int(f.rows[i]): float(fused[i]) for i in order[: max(4 * k, 50)]}
         top = self.cover_entities(q, ranked, max(1, k))

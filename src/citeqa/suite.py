@@ -19,7 +19,7 @@ import numpy as np
 
 from .abstain import unsupported_terms
 from .evaluate import GoldItem, is_relevant, load_gold
-from .fusion import Features, Weights, confidence, evidence, fuse
+from .fusion import Features, Weights, confidence, evidence, fuse, ranking
 from .searcher import Searcher
 from .text import zh_tokens
 
@@ -112,7 +112,7 @@ def rerank(p: Prepared, w: Weights) -> tuple[list[bool], np.ndarray]:
     if f is None or not len(f.rows):
         return [], np.zeros(3, np.float32)
     fused = fuse(f, w, p.boost)
-    order = np.argsort(-fused, kind="stable")[:K]
+    order = ranking(f, fused, w)[:K]
     return list(p.relevant[order]), evidence(f, fused)
 
 
