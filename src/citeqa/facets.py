@@ -18,6 +18,15 @@ from .models import Chunk
 class Facets:
     values: dict[str, dict[str, tuple[str, ...]]]  # facet -> value -> aliases
 
+    def __post_init__(self) -> None:
+        # per facet: (value, lower-cased alias, compiled whole-word pattern or None), compiled once;
+        # a passage names few aliases, so a substring test skips the others before any regex runs
+        plan = {
+            facet: [(value, a.lower(), _word_pattern(a)) for value, aliases in vals.items() for a in aliases]
+            for facet, vals in self.values.items()
+        }
+        object.__setattr__(self, "_plan", plan)
+
     @classmethod
     def from_manifest(cls, raw: dict[str, dict[str, list[str]]]) -> "Facets":
         return cls({facet: {v: tuple(a) for v, a in vals.items()} for facet, vals in raw.items()})
@@ -29,12 +38,10 @@ class Facets:
         """How often each value's aliases occur (case-insensitive, whole words for Latin)."""
         found: Counter = Counter()
         low = text.lower()
-        for value, aliases in self.values.get(facet, {}).items():
-            for alias in aliases:
-                if re.fullmatch(r"[\w\s,\-]+", alias) and alias.isascii():
-                    found[value] += len(re.findall(rf"(?<![\w-]){re.escape(alias.lower())}(?![\w-])", low))
-                else:
-                    found[value] += low.count(alias.lower())
+        for value, alias, pattern in self._plan.get(facet, ()):  # type: ignore[attr-defined]
+            if alias not in low:
+                continue
+            found[value] += len(pattern.findall(low)) if pattern is not None else low.count(alias)
         return +found
 
     def best(self, facet: str, text: str, context: str = "") -> str:
@@ -46,3 +53,10 @@ class Facets:
 
         context = " ".join((chunk.label, *chunk.section[-2:]))
         return replace(chunk, mechanism=self.best("mechanism", chunk.text, context), measure=self.best("measure", chunk.text, context))
+
+
+def _word_pattern(alias: str) -> re.Pattern[str] | None:
+    """A Latin alias matches as a whole word (not inside a longer word or hyphenated name); others as substrings."""
+    if re.fullmatch(r"[\w\s,\-]+", alias) and alias.isascii():
+        return re.compile(rf"(?<![\w-]){re.escape(alias.lower())}(?![\w-])")
+    return None
