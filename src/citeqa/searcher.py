@@ -59,10 +59,12 @@ class Searcher:
             texts = [d.text for d in data.documents.values()]
             self.lexicon = Lexicon.build(texts, use_gloss=weights.use_gloss, use_cedict=weights.use_cedict)
         self.facets = Facets.from_manifest(data.extras.get("facets", {}))
-        self.citer = Citer(data.documents, {int(n): Reference(**r) for n, r in data.extras.get("bibliography", {}).items()})
-        self.columns = {f: np.array([getattr(c, f) for c in self.chunks], dtype=object) for f in ("lang", "mechanism", "measure", "doc_id")}
-        # filter masks compare small integer codes, not strings
-        self.codes = {f: np.unique(col.astype(str), return_inverse=True) for f, col in self.columns.items()}
+        # titles and cited references come from the documents' small header table; full documents are read per hit
+        self.citer = Citer(data.documents.headers(), {int(n): Reference(**r) for n, r in data.extras.get("bibliography", {}).items()})
+        self.citer.documents = data.documents
+        # columns saved at build: `columns[f][rows]` gives strings; filter masks compare the integer codes
+        self.columns = {f: data.chunks.column(f) for f in ("lang", "mechanism", "measure", "doc_id")}
+        self.codes = {f: (col.values, col.codes) for f, col in self.columns.items()}
         store = self._open_store(folder)
         en = "en" if weights.use_doc_expansion else "en-plain"
         remote = (self.data.manifest.get("vector_store") or {}).get("lexical")
