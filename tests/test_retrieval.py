@@ -132,3 +132,18 @@ def test_filters_are_masks_over_the_candidates(mixed):
 
     hits = mixed.search("research infrastructures", k=5, filters=Filters(lang="zh")).hits
     assert hits and all(h.chunk.lang == "zh" for h in hits)
+
+
+def test_a_chinese_name_counts_as_known_through_its_translation(tmp_path):
+    """Over English documents, 日志 is known as "log"; a city the documents never mention is not."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "manual.md").write_text(
+        "# Package logs\n\nEvery package installation is recorded in the log file /var/log/dpkg.log, "
+        "one line per action, so an administrator can see what changed and when.\n",
+        encoding="utf-8",
+    )
+    build_index(corpus, tmp_path / "index", encoder=BagOfWordsEncoder(), progress=False)
+    searcher = Searcher.load(tmp_path / "index", encoder=BagOfWordsEncoder())
+    assert searcher.search("安装软件包的日志保存在哪里？", k=3).understood["not_in_corpus"] == []
+    assert "北京" in searcher.search("明天北京会下雨吗？", k=3).understood["not_in_corpus"]
