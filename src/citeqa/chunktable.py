@@ -32,6 +32,7 @@ HEAD_FIELDS = ("doc_id", "title", "lang", "kind", "cites")  # what lists and cit
 CHUNK_FILES = ("chunks.jsonl", "chunks.offsets.npy", "columns.npz")
 DOCUMENT_FILES = ("documents.jsonl", "documents.offsets.npy", "documents.head.json")
 CACHE = 4096  # parsed passages kept (a query touches at most a few hundred)
+DOCUMENT_CACHE = 256  # parsed documents kept (each hit's document is read for its source locator)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Lines:
     """A JSON-lines file read one line at a time through a memory map."""
 
     def __init__(self, path: Path, offsets: Path) -> None:
-        self.offsets = np.load(offsets, mmap_mode="r")
+        self.offsets = np.load(offsets)  # 8 bytes a line, in memory: indexing a memory map costs microseconds
         with open(path, "rb") as f:
             size = f.seek(0, 2)
             self._data: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
@@ -162,7 +163,7 @@ class DocumentTable(Mapping[str, Document]):
             d = self.lines[self._row[doc_id]]
             doc = Document(**d)
             doc.pages = [tuple(p) for p in doc.pages]  # type: ignore[misc]
-            if len(self._cache) >= 64:
+            if len(self._cache) >= DOCUMENT_CACHE:
                 self._cache.clear()
             self._cache[doc_id] = doc
         return doc

@@ -84,12 +84,12 @@ class Searcher:
     def _open_store(self, folder: Path) -> Any:
         spec = self.data.manifest.get("vector_store")
         if spec and spec.get("backend") == "milvus":
-            from .vectorstore import MilvusStore
+            from .milvusstore import MilvusStore
 
             return MilvusStore(spec["uri"], collection=spec["collection"], dim=int(self.data.manifest.get("dim", 384)))
         from .vectorstore import FaissStore
 
-        return FaissStore.load(folder / "dense")
+        return FaissStore.load(folder / "dense", mmap=True)  # read-only here: vectors paged in as searches touch them
 
     @staticmethod
     def _vectors(folder: Path) -> np.ndarray | None:

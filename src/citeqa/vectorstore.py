@@ -11,10 +11,7 @@ products of L2-normalised vectors (cosine), best first; ids are chunk-table row 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -105,6 +102,7 @@ class FaissStore:
         self._meta = {f: np.empty(0, dtype=object) for f in FILTER_FIELDS}
         self._index: Any = None
         self._postings: dict[tuple[str, str], np.ndarray] = {}  # (field, value) -> rows, until the next change
+        self._mapped: Path | None = None  # the index file, while the index reads its vectors from it
 
     @property
     def name(self) -> str:
@@ -113,7 +111,13 @@ class FaissStore:
     def count(self) -> int:
         return len(self._ids)
 
+    def _own(self) -> None:
+        """Before a change: an index read memory-mapped is read again into memory (a mapped one is read-only)."""
+        if self._mapped is not None:
+            self._index, self._mapped = faiss.read_index(str(self._mapped)), None
+
     def add(self, vectors: np.ndarray, items: list[StoredVector]) -> None:
+        self._own()
         v, ids = _batch(vectors, items, self.dim), np.array([it.id for it in items], np.int64)
         if np.isin(ids, self._ids).any():
             raise ValueError("some ids are already stored; delete_document() before adding a document again")
@@ -160,6 +164,7 @@ class FaissStore:
         rows = self._rows("doc_id", doc_id)
         if not len(rows):
             return 0
+        self._own()
         removed = self._ids[rows] if self.kind == "ivf" else rows
         keep = np.ones(self.count(), bool)
         keep[rows] = False
@@ -217,7 +222,8 @@ class FaissStore:
         (folder / DESCRIPTOR).write_text(json.dumps(self.describe(), indent=1), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> "FaissStore":
+    def load(cls, folder: Path, mmap: bool = False) -> "FaissStore":
+        """A saved store; with `mmap` the index's vectors stay in the file (paged in as searches touch them)."""
         folder, desc = Path(folder), _read_descriptor(folder)
         if desc.get("backend") != "faiss":
             raise ValueError(f"no saved FAISS store in {folder}")
@@ -231,133 +237,22 @@ class FaissStore:
             columns = json.loads((folder / "items.json").read_text(encoding="utf-8"))
             store._ids = np.array(columns["id"], np.int64)
             store._meta = {f: np.array(columns[f], dtype=object).reshape(-1) for f in FILTER_FIELDS}
-        store._index = faiss.read_index(str(folder / "faiss.index")) if (folder / "faiss.index").exists() else None
+        path = folder / "faiss.index"
+        store._index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC if mmap else 0) if path.exists() else None
+        store._mapped = path if mmap and store._index is not None else None
         ntotal = store._index.ntotal if store._index is not None else 0
         if not ntotal == len(store._ids) == len(store._vectors):
             raise ValueError(f"FAISS store in {folder} is inconsistent ({ntotal} indexed, {len(store._ids)} items)")
         return store
 
 
-def _literal(value: str) -> str:
-    """A Milvus string literal: quotes and backslashes escaped so a value can never end the string."""
-    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
-        raise ValueError(f"control character in filter value {value!r}")
-    return '"' + value.translate(str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})) + '"'
+def __getattr__(name: str) -> Any:
+    """MilvusStore and milvus_expression live in milvusstore (imported only when asked for)."""
+    if name in ("MilvusStore", "milvus_expression"):
+        from . import milvusstore
 
-
-def milvus_expression(filters: dict[str, str] | None) -> str:
-    """Equality filters as a Milvus boolean expression, e.g. `lang == "zh" and kind == "table"`."""
-    return " and ".join(f"{field} == {_literal(value)}" for field, value in _filters(filters).items())
-
-
-class MilvusStore:
-    """A Milvus collection: id INT64 primary, vector FLOAT_VECTOR(dim), the filter fields VARCHAR.
-
-    A `*.db` uri is a Milvus Lite folder, served from this process (first start ~0.5 s after a
-    ~1.5 s import); `http://host:19530` is a server or cluster. HNSW with the same graph as
-    FAISS's hnsw kind; INVERTED indexes on the filter fields; Strong consistency, so a search
-    right after add() or delete_document() sees it.
-    """
-
-    BATCH = 2000  # rows per insert RPC: ~3 MB at 384-d, far below gRPC's message cap
-    MAX_TOPK = MAX_EF = 16384  # Milvus refuses larger limits
-    HNSW, EF = {"M": 32, "efConstruction": 80}, 128
-
-    def __init__(self, uri: str | Path, collection: str = "citeqa", dim: int = 384, *, index_type: str = "HNSW") -> None:
-        from pymilvus import DataType, MilvusClient  # optional dependency: pip install citeqa[milvus]
-
-        self.uri, self.collection, self.dim, self.closed = str(uri), collection, dim, False
-        self._matching: dict[str, int] = {}  # filter expression -> rows it keeps, until this store writes
-        self.lite = "://" not in self.uri
-        if self.lite:
-            if not self.uri.endswith(".db"):
-                raise ValueError(f"a Milvus Lite path must end in .db, got {self.uri!r}")
-            path = Path(self.uri).expanduser().resolve()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.uri = str(path)
-        self.client = MilvusClient(self.uri)
-        if self.client.has_collection(collection):
-            fields = {f["name"]: f for f in self.client.describe_collection(collection)["fields"]}
-            stored = int(fields.get("vector", {}).get("params", {}).get("dim", -1))
-            if stored != dim or not set(FILTER_FIELDS) <= set(fields):
-                raise ValueError(f"collection {collection!r} at {self.uri} has another schema (vector dim {stored}, not {dim})")
-            self.index_type = self.client.describe_index(collection, "vector")["index_type"]
-            self.client.load_collection(collection)  # a reopened collection starts released
-            return
-        self.index_type = index_type
-        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("id", DataType.INT64, is_primary=True)
-        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-        indexes = self.client.prepare_index_params()
-        indexes.add_index("vector", index_type=index_type, metric_type="IP", params=self.HNSW if index_type == "HNSW" else {})
-        for f in FILTER_FIELDS:
-            schema.add_field(f, DataType.VARCHAR, max_length=1024)
-            indexes.add_index(f, index_type="INVERTED")
-        self.client.create_collection(collection, schema=schema, consistency_level="Strong")
-        self.client.create_index(collection, indexes, sync=False)  # else pymilvus sleeps 0.5 s per index of an empty collection
-        self.client.load_collection(collection)
-
-    @property
-    def name(self) -> str:
-        return "milvus-lite" if self.lite else "milvus"
-
-    def add(self, vectors: np.ndarray, items: list[StoredVector]) -> None:
-        """Insert; ids must be new (not checked, unlike FaissStore: it would cost a query per batch)."""
-        v, self._matching = _batch(vectors, items, self.dim), {}
-        for at in range(0, len(items), self.BATCH):
-            batch = zip(items[at : at + self.BATCH], v[at : at + self.BATCH].tolist())
-            self.client.insert(self.collection, [{"id": int(it.id), "vector": vec, **{f: getattr(it, f) for f in FILTER_FIELDS}} for it, vec in batch])
-
-    def count(self, expression: str = "") -> int:
-        return int(self.client.query(self.collection, filter=expression, output_fields=["count(*)"])[0]["count(*)"])
-
-    def delete_document(self, doc_id: str) -> int:
-        expression = milvus_expression({"doc_id": doc_id})
-        n, self._matching = self.count(expression), {}  # delete()'s own report differs between Milvus versions
-        if n:
-            self.client.delete(self.collection, filter=expression)
-        return n
-
-    def search(self, query: np.ndarray, k: int, filters: dict[str, str] | None = None) -> list[tuple[int, float]]:
-        q, expression, k = _query(query, self.dim), milvus_expression(filters), min(k, self.MAX_TOPK)
-        if k <= 0:
-            return []
-        ef = self.EF
-        if expression:
-            # HNSW walks through filtered-out nodes but keeps only matching ones, and Milvus Lite never
-            # falls back to a scan: at ef=128 a one-document filter on 100k rows finds 0-3 of 10 hits.
-            # Widen the beam by the inverse selectivity (as FaissStore does), capped at MAX_EF.
-            if len(self._matching) > 1000:
-                self._matching.clear()
-            for e in ("", expression):
-                if e not in self._matching:
-                    self._matching[e] = self.count(e)
-            if not self._matching[expression]:
-                return []
-            ef = min(int(self.EF * self._matching[""] / self._matching[expression]), self.MAX_EF)
-        params = {"metric_type": "IP", "params": {"ef": max(ef, k)} if self.index_type == "HNSW" else {}}
-        hits = self.client.search(self.collection, [q[0].tolist()], filter=expression, limit=k, output_fields=["id"], search_params=params, anns_field="vector")
-        return sorted(((int(h["id"]), float(h["distance"])) for h in hits[0]), key=lambda h: -h[1])
-
-    def describe(self) -> dict[str, Any]:
-        index = {"type": self.index_type, "metric": "IP", **(self.HNSW | {"ef": self.EF} if self.index_type == "HNSW" else {})}
-        return {"name": self.name, "backend": "milvus", "count": self.count(), "dim": self.dim, "uri": self.uri, "collection": self.collection, "index": index}
-
-    def save(self, folder: Path) -> None:
-        """The data lives in the engine: flush it into durable segments, then record where it is."""
-        self.client.flush(self.collection)
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / DESCRIPTOR).write_text(json.dumps(self.describe(), indent=1), encoding="utf-8")
-
-    def close(self) -> None:
-        """Close the client; for Milvus Lite also stop this process's engine for the file (frees its lock)."""
-        if not self.closed:
-            self.closed = True
-            self.client.close()
-            if self.lite:
-                from milvus_lite.server_manager import server_manager_instance
-
-                server_manager_instance.release_server(self.uri)
+        return getattr(milvusstore, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_store(kind: str, *, folder: Path | None = None, uri: str | None = None, dim: int = 384) -> VectorStore:
@@ -366,6 +261,8 @@ def open_store(kind: str, *, folder: Path | None = None, uri: str | None = None,
     kind: "faiss" (kind by size) or "faiss-flat" / "faiss-hnsw" / "faiss-ivf" (forced);
     "milvus" / "milvus-lite", the uri given or the one the folder's descriptor recorded.
     """
+    from .milvusstore import MilvusStore
+
     desc = _read_descriptor(folder)
     if desc and desc.get("dim") != dim:
         raise ValueError(f"the store in {folder} has dim {desc.get('dim')}, not {dim}")
@@ -380,53 +277,11 @@ def open_store(kind: str, *, folder: Path | None = None, uri: str | None = None,
     raise ValueError(f"unknown vector store {kind!r}: use faiss or milvus")
 
 
-def bench_store(kind: str, n: int, dim: int = 384, queries: int = 100, uri: str | None = None) -> dict[str, Any]:
-    """Build a store of n random unit vectors; time k=10 queries one at a time; recall@10 vs numpy.
+def bench_store(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """See storebench.bench_store (kept here for `python -m citeqa.vectorstore`)."""
+    from .storebench import bench_store as run
 
-    Random vectors have no cluster structure, so ANN recall here is a floor for real embeddings.
-    build_s runs until the store serves from its index: add(), save() and, for Milvus, the wait
-    for segment indexes (until then Milvus scans those segments exactly, and slowly).
-    The filtered_ figures use a filter keeping 2 % of the rows (measure == "m0").
-    """
-    rng = np.random.default_rng(0)
-    data, probes = (x / np.linalg.norm(x, axis=1, keepdims=True) for x in (rng.standard_normal((m, dim), dtype=np.float32) for m in (n, queries)))
-    items = [StoredVector(i, f"d{i // 100}", ("zh", "en")[i % 2], ("NNI", "CSTI", "UKRI", "ESFRI")[i % 4], f"m{i % 50}", "body") for i in range(n)]
-    tmp, started = Path(tempfile.mkdtemp(prefix="citeqa-bench-")), time.perf_counter()
-    if kind.startswith("milvus"):
-        store: Any = MilvusStore(uri or tmp / "bench.db", f"citeqa_bench_{n}", dim)
-        if store.count():  # left over on a server by an interrupted run
-            store.client.drop_collection(store.collection)
-            store = MilvusStore(store.uri, store.collection, dim)
-    else:
-        store = open_store(kind, dim=dim)
-    opened = time.perf_counter()
-    store.add(data, items)
-    store.save(tmp / "store")
-    if isinstance(store, MilvusStore) and store.lite:  # Lite indexes flushed segments in a background thread; close() waits for it
-        store.close()
-        store = MilvusStore(store.uri, store.collection, dim)
-    elif isinstance(store, MilvusStore):
-        while store.client.describe_index(store.collection, "vector").get("pending_index_rows", 0):
-            time.sleep(1)
-    built = time.perf_counter()
-    store.search(probes[0], 10)
-    first = time.perf_counter()
-    subset = np.arange(0, n, 50)
-    truths = (np.argsort(-(probes @ data.T), axis=1)[:, :10], subset[np.argsort(-(probes @ data[subset].T), axis=1)[:, :10]])
-    result: dict[str, Any] = {"store": store.name, "n": n, "dim": dim, "open_s": round(opened - started, 2), "build_s": round(built - opened, 2), "first_query_ms": round((first - built) * 1000, 1)}
-    for label, filters, truth in (("", None, truths[0]), ("filtered_", {"measure": "m0"}, truths[1])):
-        times, recall = [], []
-        for q, expected in zip(probes, truth):
-            t0 = time.perf_counter()
-            hits = store.search(q, 10, filters)
-            times.append((time.perf_counter() - t0) * 1000)
-            recall.append(len({i for i, _ in hits} & set(expected.tolist())) / 10)
-        result |= {f"{label}p50_ms": round(float(np.percentile(times, 50)), 3), f"{label}p95_ms": round(float(np.percentile(times, 95)), 3), f"{label}recall@10": round(float(np.mean(recall)), 4)}
-    if isinstance(store, MilvusStore):
-        store.client.drop_collection(store.collection)
-        store.close()
-    shutil.rmtree(tmp, ignore_errors=True)
-    return result
+    return run(*args, **kwargs)
 
 
 if __name__ == "__main__":  # python -m citeqa.vectorstore milvus-lite 10000 [uri]
