@@ -78,6 +78,32 @@ def test_an_unreadable_table_is_remade(tmp_path, monkeypatch):
     assert path.read_bytes().startswith(coldstart.FORMAT) and _cuts("table", tmp_path)["table"] is True
 
 
+def test_cached_values_are_remade_when_their_source_or_code_changes(tmp_path, monkeypatch):
+    from citeqa import coldstart
+
+    monkeypatch.setenv("CITEQA_CACHE", str(tmp_path / "cache"))
+    source, calls = tmp_path / "source.txt", []
+    source.write_text("a b", encoding="utf-8")
+
+    def words():
+        calls.append(1)
+        return frozenset(source.read_text(encoding="utf-8").split())
+
+    assert coldstart.cached("words", [source], words) == {"a", "b"}
+    assert coldstart.cached("words", [source], words) == {"a", "b"} and len(calls) == 1
+    source.write_text("a b c", encoding="utf-8")
+    assert coldstart.cached("words", [source], words) == {"a", "b", "c"} and len(calls) == 2
+
+    def other_words():
+        return frozenset(["other"])
+
+    assert coldstart.cached("words", [source], other_words) == {"other"}
+    for stored in (tmp_path / "cache").glob("words-*.marshal"):
+        stored.write_bytes(b"broken")
+    assert coldstart.cached("words", [source], words) == {"a", "b", "c"} and len(calls) == 3
+    assert coldstart.cached("objects", [source], lambda: object) is object  # marshal cannot hold it: computed each time
+
+
 # ---- the command line read without typer -----------------------------------------------------------
 
 ARGVS = [

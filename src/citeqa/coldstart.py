@@ -11,6 +11,7 @@ jieba (a test compares them); words added at run time (`jieba.add_word`) still w
 
 from __future__ import annotations
 
+import hashlib
 import io
 import marshal
 import mmap
@@ -18,7 +19,9 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, TypeVar
+
+T = TypeVar("T")
 
 FORMAT = b"citeqa-jieba-table 1\n"
 NONE = "-"  # a word without a frequency entry (tags only) or without a tag
@@ -131,15 +134,48 @@ def write_table(path: Path, freq: dict[str, int], total: int, tags: dict[str, st
         blocks[ch] = (at, at + len(data))
         at += len(data)
     header = marshal.dumps({"total": total, "counts": (len(freq), len(tags)), "blocks": blocks})
+    write_atomic(path, FORMAT + len(header).to_bytes(8, "little") + header + blob.getvalue())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all (temp file + os.replace)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(FORMAT + len(header).to_bytes(8, "little") + header + blob.getvalue())
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _code_key(code: Any) -> str:
+    """A function's bytecode and constants, nested functions included (their reprs carry addresses)."""
+    consts = [_code_key(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts]
+    return code.co_code.hex() + repr(consts) + repr(code.co_names)
+
+
+def cached(name: str, sources: Iterable[Path], compute: Callable[[], T]) -> T:
+    """`compute()`, kept in cache_dir() with marshal and remade when it could differ.
+
+    The key holds the source files' sizes and mtimes, the Python version (marshal's format) and
+    `compute`'s own code; a value marshal cannot hold, or a folder that cannot be written, only
+    means computing it every time. For tables parsed from package data (CC-CEDICT's word list).
+    """
+    stamp = [sys.version, name, _code_key(compute.__code__)]
+    stamp += [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in sources for st in [Path(p).stat()]]
+    path = cache_dir() / f"{name}-{hashlib.sha256(chr(0).join(stamp).encode()).hexdigest()[:20]}.marshal"
+    try:
+        return marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    value = compute()
+    try:
+        write_atomic(path, marshal.dumps(value))
+    except (OSError, ValueError):
+        pass
+    return value
 
 
 def _default_tokenizer_untouched() -> bool:
