@@ -74,3 +74,41 @@ def test_render_prints_every_section(figures):
     text = buf.getvalue()
     for word in ("machine", "build", "encoder", "query", "memory", "FAISS at scale", "store rule", "hnsw", "not enough RAM"):
         assert word in text
+
+
+# ---- bench --cold: `citeqa ask` as new processes -------------------------------------------------
+
+
+def test_cold_percentiles_use_the_nearest_rank():
+    from citeqa.coldstart_bench import stats_ms
+
+    got = stats_ms([i / 1000 for i in range(1, 21)])  # 1 … 20 ms
+    assert got["p50_ms"] == 10.5 and got["p95_ms"] == 19.0 and got["min_ms"] == 1.0 and got["max_ms"] == 20.0
+    assert stats_ms([0.5])["p95_ms"] == 500.0 and stats_ms([]) == {}
+
+
+def test_cold_bench_times_both_paths_and_compares_their_hits(app_url, built_index, tmp_path):
+    from citeqa.coldstart_bench import render_cold, run_cold
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"question": "How often is the NNI evaluated?"}\n{"question": "英国研究与创新署每年管理多少科研经费？"}\n', encoding="utf-8")
+    figures = run_cold(built_index, CORPUS, gold, runs=2, server=app_url)
+    assert json.loads(json.dumps(figures)) == figures
+    for path in ("local", "server"):
+        f = figures[path]
+        assert f["runs"] == 2 and f["failures"] == [] and 0 < f["min_ms"] <= f["p50_ms"] <= f["p95_ms"] <= f["max_ms"]
+    assert figures["server"]["started_here"] is False
+    assert figures["same_hits"] == {"questions": 2, "differ": []}
+    assert figures["machine"]["load_avg_1m_at_start"] >= 0 and "citeqa" in figures["command"]
+    buf = io.StringIO()
+    render_cold(Console(file=buf, width=200), figures)
+    assert "local: p50" in buf.getvalue() and "server: p50" in buf.getvalue() and "2/2 questions" in buf.getvalue()
+
+
+def test_cold_bench_without_an_index_is_a_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from citeqa.cli import app
+
+    got = CliRunner().invoke(app, ["bench", "--cold", "3", "--index", str(tmp_path / "none")])
+    assert got.exit_code == 1 and "no index in" in got.output and "citeqa build" in got.output
