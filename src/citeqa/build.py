@@ -19,6 +19,7 @@ import numpy as np
 from .chunk import ChunkConfig, chunk_document
 from .corpus import MANIFEST, CorpusError, load_corpus
 from .embed import DEFAULT_ENCODER, Encoder, get_encoder
+from . import workers
 from .facets import Facets
 from .ingest import IngestError, load_document
 from .models import Chunk, Document
@@ -180,17 +181,12 @@ def _search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, l
     from .dense import Calibration
     from .lexical import LexicalIndex
     from .searcher import SEARCH_DIR
-    from .text import en_tokens, zh_tokens
     from .vectorstore import FaissStore, StoredVector
 
     def write(folder: Path) -> None:
         out = folder / SEARCH_DIR
         out.mkdir()
-        en_plain = [en_tokens(t) for t in texts]
-        # a passage without Chinese characters segments to its English words: tokenised once
-        zh = [zh_tokens(t) if _HAN.search(t) else toks for t, toks in zip(texts, en_plain)]
-        glossed = [toks + (en_tokens(" ".join(lexicon.english_gloss(t))) if c.lang != "en" else []) for c, t, toks in zip(chunks, texts, en_plain)]
-        lexical = {"zh": LexicalIndex.build(zh), "en": LexicalIndex.build(glossed), "en-plain": LexicalIndex.build(en_plain)}
+        lexical = {name: LexicalIndex.build(tokens) for name, tokens in _tokens(chunks, texts, lexicon).items()}
         for name, index in lexical.items():
             index.save(out / f"lexical-{name}")
         Calibration.fit(vectors, [c.lang for c in chunks]).save(out)
@@ -209,6 +205,23 @@ def _search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, l
             store.save(out / "dense")
 
     return write
+
+
+def _tokens(chunks: list[Chunk], texts: list[str], lexicon) -> dict[str, list[list[str]]]:
+    """Each passage's tokens for the three BM25 indexes, every passage tokenised once per tokenizer.
+
+    zh: jieba words (in worker processes for a big corpus); a passage without Chinese characters
+    segments to exactly its English words, which are reused. en: English words plus the English
+    glosses of a Chinese passage's terms; en-plain: English words alone (the ablation).
+    """
+    from .text import en_tokens, zh_tokens
+
+    en_plain = [en_tokens(t) for t in texts]
+    chinese = [t for t in texts if _HAN.search(t)]
+    segmented = iter(list(workers.imap(zh_tokens, chinese, size=sum(map(len, chinese)))))
+    zh = [next(segmented) if _HAN.search(t) else toks for t, toks in zip(texts, en_plain)]
+    glossed = [toks + (en_tokens(" ".join(lexicon.english_gloss(t))) if c.lang != "en" else []) for c, t, toks in zip(chunks, texts, en_plain)]
+    return {"zh": zh, "en": glossed, "en-plain": en_plain}
 
 
 def _fill_milvus(uri: str, collection: str, vectors: np.ndarray, chunks: list[Chunk]) -> dict:
