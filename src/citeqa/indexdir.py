@@ -33,6 +33,7 @@ def rebuild_hint(index_dir: Path) -> str:
 
 def _pointer(index_dir: Path) -> tuple[Path | None, str]:
     """The live build folder and its manifest's SHA-256, as recorded in CURRENT."""
+    index_dir = Path(index_dir)
     try:
         name, _, digest = (index_dir / "CURRENT").read_text(encoding="utf-8").strip().partition("\n")
     except (OSError, ValueError):
