@@ -31,7 +31,12 @@ def cache_dir() -> Path:
     """Where citeqa keeps files it can always remake: $CITEQA_CACHE, else $XDG_CACHE_HOME/citeqa, else ~/.cache/citeqa."""
     if os.environ.get("CITEQA_CACHE"):
         return Path(os.environ["CITEQA_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "citeqa"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "citeqa"
+    try:
+        return Path.home() / ".cache" / "citeqa"
+    except RuntimeError:  # no home directory (some service accounts)
+        return Path(tempfile.gettempdir()) / f"citeqa-cache-{os.getuid()}"
 
 
 def _dict_file() -> Path:
