@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .claim_contrast import ruled_out
 from .claims import _CLAUSE, Analyzer, ClaimView, Sentence, analyzer_for, claim_aliases, is_zh, negated
 from .models import Hit, SearchResult
 from .search import QueryError, Searcher
@@ -48,7 +49,7 @@ class FactPair:
 
     def reason(self) -> str:
         sign = "=" if self.relation == "supports" else "≠"
-        if self.kind in ("negation", "attribution", "statement", "pairing"):
+        if self.kind in ("negation", "attribution", "statement", "pairing", "contrast"):
             return f"{self.claim} — passage: “{self.sentence}”"
         return f"claim {self.claim} {sign} passage {self.passage} — “{self.sentence}”"
 
@@ -89,7 +90,10 @@ def _comparable(an: Analyzer, c: Fact, p: Fact) -> bool:
     if c.kind == "actor" and c.unit != p.unit:
         return False
     if c.kind == "count" and c.unit != p.unit:
-        return is_zh(c.unit) != is_zh(p.unit) and bool(an.same_name(c.unit, p.unit))  # landmark vs 地标
+        if is_zh(c.unit) != is_zh(p.unit):
+            return bool(an.same_name(c.unit, p.unit))  # landmark vs 地标
+        # the two languages' nouns fall into different tables (会议 meeting, councils): compare the words themselves
+        return is_zh(c.text) != is_zh(p.text) and bool(an.same_name(an.counted(c), an.counted(p)))
     return True
 
 
@@ -124,6 +128,7 @@ class _Ctx:
     align: float
     owner: set[str]
     subject_ok: bool
+    actor_align: float = 0.0  # alignment without the founder's own name, for comparing founders
 
 
 def _years(facts: list[Fact]) -> set[int]:
@@ -137,9 +142,10 @@ def _judge_facts(an: Analyzer, view: ClaimView, ctxs: list[_Ctx]) -> tuple[list[
     for c in view.facts:
         found: list[tuple[float, bool, _Ctx, Fact]] = []
         for ctx in ctxs:
-            if not ctx.subject_ok or ctx.align < MIN_ALIGN[c.kind]:
+            align = ctx.actor_align if c.kind == "actor" else ctx.align
+            if not ctx.subject_ok or align < MIN_ALIGN[c.kind]:
                 continue
-            if c.kind == "actor" and not view.mechanisms and ctx.align < 0.75:
+            if c.kind == "actor" and not view.mechanisms and align < 0.75:
                 continue  # no named subject: the rest of the claim must say whose role it is
             pyears = _years(ctx.sentence.facts)
             if c.kind != "year" and cyears and pyears and not cyears & pyears:
@@ -153,7 +159,7 @@ def _judge_facts(an: Analyzer, view: ClaimView, ctxs: list[_Ctx]) -> tuple[list[
                     continue  # a year is compared only as the date of an event both sides name
                 eq = _equal(an, c, p)
                 if eq is not None:
-                    found.append((ctx.align, eq, ctx, p))
+                    found.append((align, eq, ctx, p))
         sup = max((a for a, eq, _, _ in found if eq), default=None)
         con = max((a for a, eq, ctx, _ in found if not eq and not any(e and x is ctx for _, e, x, _ in found)), default=None)
         status = "none"
@@ -190,7 +196,11 @@ def _judge_statement(an: Analyzer, view: ClaimView, ctxs: list[_Ctx], anchored: 
                 out.append(FactPair("pairing", "conflicts", "the sources pair these terms differently", "",
                                     ctx.sentence.quote, ctx.align, ctx.hit))
                 return out
-    if best and best[0] >= NEGATION and negated(best[1]) != view.negated:
+    contrast = [(ctx, y) for ctx in ctxs if ctx.subject_ok and ctx.align >= ATTRIBUTION and (y := ruled_out(an, view, ctx.sentence.text))]
+    if contrast:
+        ctx, y = max(contrast, key=lambda x: x[0].align)
+        out.append(FactPair("contrast", "conflicts", f"the sources rule out “{y}”", y, ctx.sentence.quote, ctx.align, ctx.hit))
+    elif best and best[0] >= NEGATION and negated(best[1]) != view.negated:
         say = "the sources state the opposite" if view.negated else "the sources state it negatively"
         out.append(FactPair("negation", "conflicts", say, best[1], best[2].sentence.quote, best[0], best[2].hit))
     elif best and best[0] >= STATEMENT and not view.facts:
@@ -199,7 +209,7 @@ def _judge_statement(an: Analyzer, view: ClaimView, ctxs: list[_Ctx], anchored: 
     if view.mechanisms and not anchored and not out:
         top = max((c for c in ctxs if c.owner), key=lambda c: c.align, default=None)
         own = max((c.align for c in ctxs if c.subject_ok), default=0.0)
-        values = [c for c in view.facts if c.kind != "year"]
+        values = [c for c in view.facts if c.kind != "year" and not (c.kind == "actor" and c.value in view.mechanisms)]  # the body itself
         same_values = not values or any(_comparable(an, c, p) and _equal(an, c, p) for c in values for p in top.sentence.facts) if top else False
         if top and same_values and top.align >= ATTRIBUTION and not top.owner & view.mechanisms and own < top.align - CLOSE:
             whose = ", ".join(sorted(top.owner))
@@ -212,16 +222,18 @@ def judge(searcher: Searcher, result: SearchResult, claim: str) -> ClaimReport:
     """Verdict for a claim over the passages already found for it."""
     an = analyzer_for(searcher)
     view = an.claim(claim)
+    plain = an.claim(claim, founder_terms=False) if any(f.unit == "found" for f in view.facts) else view
     ctxs = []
     for i, hit in enumerate(result.hits):
         for s in an.sentences(hit.text, hit.chunk.mechanism):
             align, anchor = an.coverage(view, s.text)
             owner = an.owner(s, anchor)
-            ctxs.append(_Ctx(i, s, align, owner, not view.mechanisms or bool(owner & view.mechanisms)))
+            bare = an.coverage(plain, s.text)[0] if plain is not view else align
+            ctxs.append(_Ctx(i, s, align, owner, not view.mechanisms or bool(owner & view.mechanisms), bare))
     pairs, statuses = _judge_facts(an, view, ctxs)
     anchored = any(st == "supports" for st in statuses)
     pairs += _judge_statement(an, view, ctxs, anchored)
-    conflict = "conflicts" in statuses or any(p.relation == "conflicts" and p.kind in ("negation", "attribution", "pairing") for p in pairs)
+    conflict = "conflicts" in statuses or any(p.relation == "conflicts" and p.kind in ("negation", "attribution", "pairing", "contrast") for p in pairs)
     settled = [st for c, st in zip(view.facts, statuses) if c.kind != "year" or st != "none"]
     support = (anchored and all(st in ("supports", "year") for st in settled)) or any(p.kind == "statement" for p in pairs)
     if not result.hits:

@@ -15,7 +15,9 @@ from typing import Any, Iterable, Mapping
 
 import jieba
 
-from .text import EN_STOP, ZH_STOP, en_tokens
+from .claim_names import is_zh, same_name
+from .claim_terms import Concept, chinese_coverage, english_coverage, english_forms, stems
+from .text import EN_STOP, ZH_STOP, en_tokens, stem
 from .verify import Fact, _extract, _is_cjk, _lexicon, _normalise, _singular
 
 _SENT = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]?")
@@ -26,21 +28,13 @@ _NEG_ZH = re.compile(r"没有|并不|并非|尚未|未能|未曾|不得|不能|�
                      r"不(?![同断仅论管少如久])(?=[\u4e00-\u9fff])|无(?=[单独权])")
 _NEG_EN = re.compile(r"\b(?:no|not|never|none|neither|nor|cannot|without|lacks?)\b|n't\b", re.I)
 # events a year is usually attached to, in both languages, so "set up in 2002" meets 2002年成立
-_EVENTS = (("成立", "组建", "设立", "建立", "创建", "创立", "found", "establish", "set up", "creat"),
+_EVENTS = (("成立", "组建", "设立", "建立", "创建", "创立", "found", "establish", "set up", "creat", "formed"),
            ("开始实施", "启动", "实施", "发起", "推出", "launch", "start", "began", "begin", "implement", "initiat"),
            ("发布", "出版", "公布", "publish", "releas", "issu"),
            ("改组", "重组", "改革", "整合", "reorganis", "reorganiz", "restructur", "merg", "reform"),
            ("评估", "审查", "评价", "review", "evaluat", "assess"))
 _NUMWORD = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                       r"eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand)\b", re.I)
-
-
-@dataclass(frozen=True)
-class Concept:
-    """One thing a claim talks about; matched when any of its surface forms occurs."""
-
-    forms: tuple[str, ...]
-    weight: float
 
 
 @dataclass
@@ -65,11 +59,6 @@ class Sentence:
     quote: str = ""  # the sentence exactly as the passage prints it
 
 
-def is_zh(text: str) -> bool:
-    cjk = sum(_is_cjk(c) for c in text)
-    return cjk >= max(2, 0.2 * len(text.replace(" ", "")))
-
-
 def split_sentences(text: str) -> list[tuple[int, str]]:
     """(offset, sentence) pairs; Chinese on 。；！？, English on sentence-final punctuation."""
     out = []
@@ -81,6 +70,11 @@ def split_sentences(text: str) -> list[tuple[int, str]]:
                 lead = len(piece[a:b]) - len(piece[a:b].lstrip())
                 out.append((base + a + lead, piece[a:b].strip()))
     return out
+
+
+def _names_event(form: str, low: str) -> bool:
+    """A Chinese event word anywhere; an English one only at a word's start ("founded", not "profound")."""
+    return form in low if not form.isascii() else re.search(rf"(?<![a-z]){re.escape(form)}", low) is not None
 
 
 def negated(text: str) -> bool:
@@ -110,6 +104,7 @@ class Analyzer:
         self.fact_lex = _lexicon(aliases)
         self.alias_of = {a.lower(): k for k, forms in self.aliases.items() for a in forms}
         self.entity_rx = _forms_rx(self.alias_of)
+        self._zh_en: dict[str, tuple[tuple[str, ...], ...]] = {}  # zh word -> English renderings
 
     # ---- entities -------------------------------------------------------------------------------
     def entities(self, text: str) -> list[tuple[int, int, str]]:
@@ -119,25 +114,27 @@ class Analyzer:
         return [e for e in self.entities(text) if e[2] in self.mechanisms]
 
     # ---- the claim ------------------------------------------------------------------------------
-    def claim(self, text: str) -> ClaimView:
+    def claim(self, text: str, founder_terms: bool = True) -> ClaimView:
         text = text.strip()
         lang = "zh" if is_zh(text) else "en"
         facts = _extract(text, self.fact_lex)
         ents = self.entities(text)
         mechanisms = {k for _, _, k in ents if k in self.mechanisms}
-        rest = _blank(text, [f.span for f in facts] + [(s, e) for s, e, k in ents if k in self.mechanisms])
+        # a founder stays a term too: it tells the founding apart from other events of that year
+        rest = _blank(text, [f.span for f in facts if f.unit != "found" or not founder_terms] + [(s, e) for s, e, k in ents if k in self.mechanisms])
         concepts = [Concept(tuple(self.aliases[k]), 2.0) for k in dict.fromkeys(k for _, _, k in ents if k not in self.mechanisms)]
         rest = _blank(rest, [(s, e) for s, e, k in ents])
         rest = _NUMWORD.sub(" ", rest)
         if lang == "zh":
             words = [w for w in jieba.lcut(rest) if len(w) >= 2 and all(_is_cjk(c) for c in w) and w not in ZH_STOP
                      and not any(w in ev for ev in _EVENTS)]  # an event word counts once, as its event
-            concepts += [Concept((w,), 1.0) for w in dict.fromkeys(words)]
-        elif self.lexicon is not None:
+            concepts += [Concept((w,), 1.0, self.english_of(w)) for w in dict.fromkeys(words)]
+        else:
             concepts += self._english_concepts(rest)
         low = rest.lower()
-        events = [Concept(tuple(f for f in ev if not f.isascii()) + tuple(f for f in ev if f.isascii()), 1.5)
-                  for ev in _EVENTS if any(f in low for f in ev)]
+        events = [Concept(tuple(f for f in ev if not f.isascii()) + tuple(f for f in ev if f.isascii()), 1.5,
+                          tuple(stems(f) for f in ev if f.isascii() and " " not in f))
+                  for ev in _EVENTS if any(_names_event(f, low) for f in ev)]
         concepts += events
         en = {t for t in en_tokens(rest) if not t.isdigit()} if lang == "en" else set()
         return ClaimView(text, lang, facts, mechanisms, concepts, en, negated(_blank(text, [f.span for f in facts if f.kind == "actor"])),
@@ -147,15 +144,22 @@ class Analyzer:
         """One concept per English content word (its translations are alternatives), plus phrase translations."""
         out, seen = [], set()
         for w in dict.fromkeys(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]+", text) if w.lower() not in EN_STOP):
-            alts = tuple(t.term for t in self.lexicon.translate_en(w) if t.term.strip() and t.term.lower() != w)
+            alts = tuple(t.term for t in (self.lexicon.translate_en(w) if self.lexicon else []) if t.term.strip() and t.term.lower() != w)
             seen.update(alts)
             if any(w.startswith(f) for ev in _EVENTS for f in ev if f.isascii()):
                 continue  # counted once, as its event
-            if alts:
-                out.append(Concept(alts, 1.0))
-        out += [Concept((t.term,), 1.0) for t in self.lexicon.translate_en(text)
+            out.append(Concept(alts, 1.0, ((stem(w),),)) if alts else Concept((), 1.0, ((stem(w),),), "en"))
+        out += [Concept((t.term,), 1.0, (), "zh") for t in (self.lexicon.translate_en(text) if self.lexicon else [])
                 if t.term.strip() and t.term not in seen and not t.term.isascii()]
         return out
+
+    def english_of(self, word: str) -> tuple[tuple[str, ...], ...]:
+        """English renderings of a Chinese claim word, for English passages."""
+        if self.lexicon is None:
+            return ()
+        if word not in self._zh_en:
+            self._zh_en[word] = english_forms(self.lexicon.translate_zh(word))
+        return self._zh_en[word]
 
     # ---- passages -------------------------------------------------------------------------------
     def sentences(self, passage: str, fallback: str = "") -> list[Sentence]:
@@ -176,20 +180,7 @@ class Analyzer:
 
     def coverage(self, view: ClaimView, text: str) -> tuple[float, int]:
         """Weighted share of the claim's terms found in `text`, and where the heaviest one is."""
-        total = sum(c.weight for c in view.concepts)
-        best, anchor, got = 0.0, -1, 0.0
-        low = text.lower()
-        for c in view.concepts:
-            pos = min((p for p in (low.find(f.lower()) for f in c.forms) if p >= 0), default=-1)
-            if pos >= 0:
-                got += c.weight
-                if c.weight > best:
-                    best, anchor = c.weight, pos
-        zh_cov = got / total if total else 0.0
-        en_cov = 0.0
-        if view.en_terms and not is_zh(text):
-            en_cov = len(view.en_terms & set(en_tokens(text))) / len(view.en_terms)
-        return max(zh_cov, en_cov), anchor
+        return chinese_coverage(view.concepts, text) if is_zh(text) else english_coverage(view.concepts, text)
 
     def owner(self, sentence: Sentence, anchor: int) -> set[str]:
         """Mechanism a statement belongs to: the last one named before its anchor, else any named, else inherited."""
@@ -211,6 +202,10 @@ class Analyzer:
                 break
         return re.sub(r"\s+", " ", low).strip(" -")
 
+    def counted(self, f: Fact) -> str:
+        """The counted phrase without its number: 重要会议 in 六个重要会议, important councils."""
+        return re.sub(r"^[\s个名家版项所位届批种类条份座]+", "", _NUMWORD.sub(" ", f.text)).strip()
+
     def terms_for(self, phrase: str) -> list[tuple[str, float]]:
         """Chinese forms of a phrase: itself when Chinese, else the lexicon's weighted translation."""
         phrase = phrase.strip()
@@ -223,31 +218,7 @@ class Analyzer:
 
     def same_name(self, claim_side: str, passage_side: str) -> bool | None:
         """Do two names (actors, modifiers) agree? None when the claim side cannot be read in the passage's script."""
-        a, b = claim_side.strip(), passage_side.strip()
-        ka, kb = self.alias_of.get(a.lower()), self.alias_of.get(b.lower())
-        if ka and kb:
-            return ka == kb
-        if is_zh(a) == is_zh(b) or not a or not b:
-            la, lb = a.lower(), b.lower()
-            if not is_zh(a):
-                ta, tb = set(en_tokens(la)), set(en_tokens(lb))
-                return bool(ta & tb) and len(ta & tb) >= 0.5 * min(len(ta), len(tb))
-            return la in lb or lb in la
-        terms = self.terms_for(a)
-        total = sum(w for _, w in terms)
-        if any(w >= 0.5 * total and b in t and b != t for t, w in terms):
-            return False  # a more specific title than the passage's (副总统 vs 总统)
-        phrase = bool(total) and sum(w for t, w in terms if len(t) >= 2 and t in b) >= 0.5 * total  # "Prime Minister" -> 首相
-        words = [w for w in re.findall(r"[A-Za-z]+", a) if w.lower() not in EN_STOP]
-        alts = [[t.term for t in self.lexicon.translate_en(w) if len(t.term) >= 2] for w in words] if self.lexicon else []
-        got = sum(any(t in b for t in x) for x in alts)
-        if words and got >= 0.75 * len(words):
-            return True
-        if phrase:
-            return None if got < len(words) - 1 else True  # the phrase agrees but a word of it ("of Finance") is not there
-        if not total and not any(alts):
-            return False  # a name the sources never use, where they name someone else
-        return False if got == 0 else None
+        return same_name(self, claim_side, passage_side)
 
 
 @lru_cache(maxsize=8)

@@ -18,6 +18,8 @@ from typing import Iterable, Mapping, NamedTuple
 
 import cn2an
 
+from .claim_roles import actor_facts
+
 
 @dataclass(frozen=True)
 class Fact:
@@ -71,6 +73,7 @@ _NOUNS = {  # canonical (English singular) -> Chinese and English surface terms
     "council": ("理事会", "council"), "infrastructure": ("基础设施", "设施", "infrastructure", "facility"),
 }
 _CLASSIFIERS = "个名家版项所位届批种类条份座"
+_COLLECTIVE = "群组集系库"  # a noun followed by one of these names a group of that noun
 _EN_STOP = set("of and in for to from with between by the a an per at on or than each was were is are have has had "
                "that which who as since over under into across".split())
 
@@ -99,38 +102,13 @@ _FREQ = [re.compile(rf"每(?:(?P<n>{_NUM})(?:{_RANGE}(?P<m>{_NUM}))?)?\s?(?P<per
          re.compile(rf"\bevery\s+(?:(?P<other>other)\s+|(?P<n>{_NUM})(?:{_RANGE}(?P<m>{_NUM}))?\s+)?"
                     r"(?P<per>year|month|week|day|quarter)s?\b", _I),
          re.compile(rf"\b(?P<adv>{'|'.join(_ADVERB)})(?:ly)?\b", _I)]
+_RATIO = re.compile(r"\s?(?:for (?:every|each)|per|to (?:every|each))\s+(?:one\s+|single\s+)?(?:pound|dollar|euro|yen|yuan|£|\$|€)", _I)
 _YEAR = re.compile(rf"(?<![\d.])(?P<y>1[89]\d\d|20\d\d)(?!\d|%|\.\d)(?!\s?(?:[{_CLASSIFIERS}]|{_MAG}))(?:\s?年)?", _I)
 _DURATION = [re.compile(rf"(?P<n>{_NUM})(?:{_RANGE}(?P<m>{_NUM}))?\s?(?P<per>个月|年|周|天)"),
              re.compile(rf"(?P<n>{_NUM})(?:{_RANGE}(?P<m>{_NUM}))?[\s-](?P<per>year|month|week|day)s?\b", _I)]
 _COUNT_CN = re.compile(rf"(?P<n>{_NUM})\s?(?P<cls>[{_CLASSIFIERS}])?"
-                       rf"(?P<rest>[^的和与及、{_CLAUSE_END}()（）\[\]\sA-Za-z\d]{{0,6}})")
+                       rf"(?P<rest>[^的和与及、{_CLAUSE_END}()（）\[\]\sA-Za-z\d]{{0,8}})")
 _COUNT_EN = re.compile(rf"(?P<n>{_NUM})\s+(?P<rest>[A-Za-z&'-]+(?:\s[A-Za-z&'-]+){{0,3}})", _I)
-_SLOT_CN = rf"(?P<x>[^{_CLAUSE_END}由]{{2,24}}?)"
-_SLOT_EN = r"(?P<x>[^.;:()\n]{2,80})"
-_CAP = r"(?P<x>[A-Z][\w&'’-]*(?:,?\s+(?:(?:of|and|for|on|the|&)\s+)*[A-Z][\w&'’-]*)*)"
-_ROLES = [("fund", re.compile(rf"(?:资金|经费)由{_SLOT_CN}(?:提供|承担|拨付)")),
-          ("fund", re.compile(rf"由{_SLOT_CN}(?:提供资金|提供经费|资助|出资|拨款)")),
-          ("chair", re.compile(rf"由{_SLOT_CN}担任主席")), ("chair", re.compile(rf"主席由{_SLOT_CN}担任")),
-          ("lead", re.compile(rf"由{_SLOT_CN}(?:负责|牵头|领导|主导)")),
-          ("fund", re.compile(rf"\b(?:funded|financed|paid for) by\s+{_SLOT_EN}", _I)),
-          ("fund", re.compile(rf"\bfunding (?:comes from|from|is provided by|provided by)\s+{_SLOT_EN}", _I)),
-          ("chair", re.compile(rf"\bchaired by\s+{_SLOT_EN}", _I)),
-          ("lead", re.compile(rf"\b(?:led|headed|run) by\s+{_SLOT_EN}", _I)),
-          ("fund", re.compile(rf"{_CAP}\s+(?:funds|finances|provides (?:the )?funding)\b")),
-          ("chair", re.compile(rf"{_CAP}\s+chairs\b")),
-          ("lead", re.compile(rf"{_CAP}\s+(?:leads|heads|is responsible for)\b")),
-          ("chair", re.compile(rf"(?:^|(?<=[{_CLAUSE_END}、]))(?P<x>[^{_CLAUSE_END}、由]{{2,12}}?)(?:担任|任)主席")),
-          ("appoint", re.compile(rf"由{_SLOT_CN}(?:指派|任命|委派|选派)")),
-          ("appoint", re.compile(rf"从{_SLOT_CN}中(?:选择|挑选|遴选)?(?:任命|选拔|产生)")),
-          ("report", re.compile(rf"向{_SLOT_CN}(?:报告|汇报|负责)")),
-          ("belong", re.compile(rf"(?:隶属于|归属于|从属于)(?P<x>[^{_CLAUSE_END}]{{2,24}}?)(?=[，,。；;：:的]|$)")),
-          ("chair", re.compile(rf"{_CAP}\s+(?:is|serves as|acts as) (?:the )?chair\b")),
-          ("chair", re.compile(rf"\bchair(?:ed)? is\s+{_SLOT_EN}", _I)),
-          ("appoint", re.compile(rf"\b(?:appointed|nominated|designated|named|chosen|selected) (?:by|from(?: among)?)\s+{_SLOT_EN}", _I)),
-          ("appoint", re.compile(rf"{_CAP}\s+(?:appoints|nominates|designates)\b")),
-          ("report", re.compile(rf"\breports?(?: [a-z]+){{0,3}} to\s+{_SLOT_EN}", _I)),
-          ("belong", re.compile(rf"\b(?:belongs? to|is part of|(?:sits|operates) under|is subordinate to|reports? directly to)\s+{_SLOT_EN}", _I))]
-_ALIAS_SHARE = 0.6  # an alias names the actor only when it covers this much of the slot ("日本首相" is not Japan)
 # (relative, absolute) slack; counts and years must be exact
 _TOLERANCE = {"money": (0.05, 0.0), "percent": (0.0, 2.0), "frequency": (0.01, 0.0), "duration": (0.01, 0.0)}
 
@@ -228,6 +206,9 @@ def _extract(text: str, lex: _Lexicon) -> list[Fact]:
 
     for rx in _MONEY:
         for m in rx.finditer(norm):
+            if _RATIO.match(norm, m.end()):
+                taken.append((*m.span(), "ratio"))
+                continue  # "three pounds for every pound invested" is a return, not a sum
             n = _num(m["n"])
             add("money", None if n is None else round(n * _MAGNITUDE.get((m["mag"] or "").lower(), 1), 2),
                 _CURRENCY[_singular(m["cur"]).lower()], m.span())
@@ -266,7 +247,8 @@ def _extract(text: str, lex: _Lexicon) -> list[Fact]:
             n, noun = _num(m["n"]), _noun(m, cn, lex)
             if noun and n and n == int(n):
                 add("count", n, noun[0], (m.start(), m.start("rest") + noun[1]))
-    return sorted(facts + _actors(norm, pos, lex), key=lambda f: f.span)
+    actors = [Fact("actor", name, role, text, span) for name, role, text, span in actor_facts(norm, pos, lex.actor_rx, lex.actors)]
+    return sorted(facts + actors, key=lambda f: f.span)
 
 
 def _noun(m: re.Match[str], chinese: bool, lex: _Lexicon) -> tuple[str, int] | None:
@@ -282,6 +264,8 @@ def _noun(m: re.Match[str], chinese: bool, lex: _Lexicon) -> tuple[str, int] | N
     found = list(lex.noun_rx.finditer(_singular(rest).lower())) if rest else []
     if chinese and not m["cls"]:
         return (lex.nouns[found[0][0].lower()], found[0].end()) if found and found[0].start() == 0 else None
+    if found and chinese and re.match(f"[{_COLLECTIVE}]", rest[found[-1].end():]):
+        return rest[:found[-1].end() + 1], found[-1].end() + 1  # 项目群 counts groups of projects, not projects
     if found:
         end = found[-1].end()
         if not chinese:  # map back through singularisation by counting words
@@ -291,28 +275,6 @@ def _noun(m: re.Match[str], chinese: bool, lex: _Lexicon) -> tuple[str, int] | N
         return lex.nouns.get(m["cls"]) or rest[:4] or m["cls"], len(rest[:4])
     plural = next((w for w in words if re.search(r"[^s]s$", w)), words[-1]) if words else ""
     return (_singular(plural).lower(), len(rest)) if plural else None
-
-
-def _actors(norm: str, pos: list[int], lex: _Lexicon) -> list[Fact]:
-    """Actors sitting in a funding/chair/lead slot, canonicalised through the alias table."""
-    facts = []
-    for role, rx in _ROLES:
-        for m in rx.finditer(norm):
-            base, slot = m.start("x"), m["x"]
-            hit = lex.actor_rx.search(slot)
-            bare = re.sub(r"^\s*(?:[Tt]he\s+)", "", slot).strip()
-            hit = hit if hit and len(hit[0]) >= _ALIAS_SHARE * len(bare) else None
-            cap = re.match(r"\s*(?:[Tt]he\s+)?" + _CAP, slot)
-            if hit:
-                name, (s, e) = lex.actors[hit[0].lower()], hit.span()
-            elif _is_cjk(slot[0]):
-                name, (s, e) = slot, (0, len(slot))
-            elif cap:
-                name, (s, e) = cap["x"], cap.span("x")
-            else:
-                continue
-            facts.append(Fact("actor", name, role, slot[s:e], (pos[base + s], pos[base + e - 1] + 1)))
-    return facts
 
 
 def _interval(f: Fact) -> tuple[float, float]:
