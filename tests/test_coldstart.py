@@ -207,6 +207,13 @@ def test_the_app_announced_on_the_index_is_asked_without_loading_it(fake_app, tm
     assert _heavy(got["modules"]) == []
 
 
+def test_a_local_question_imports_no_framework_and_no_torch(built_index, tmp_path):
+    got, stdout = _probe(tmp_path, "ask", QUESTIONS[1], "--local", "--index", str(built_index), "--json")
+    assert got["code"] == 0 and json.loads(stdout)["hits"]
+    loaded = {m.split(".")[0] for m in got["modules"]}
+    assert not loaded & {"torch", "gradio", "typer", "click", "sentence_transformers", "transformers", "pydantic", "matplotlib", "rich"}
+
+
 def test_an_unreachable_server_is_an_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "citeqa", "ask", "q", "--server", "http://127.0.0.1:9/"], capture_output=True, text=True,
                           env=os.environ | {"PYTHONPATH": str(ROOT / "src")}, timeout=120)
