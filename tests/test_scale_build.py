@@ -43,3 +43,13 @@ def test_workers_are_not_started_from_a_script_a_child_would_run_again(monkeypat
     assert not workers._main_is_guarded()
     script.write_text("def main(): ...\n\nif __name__ == '__main__':\n    main()\n", encoding="utf-8")
     assert workers._main_is_guarded()
+
+
+def test_passage_language_is_the_cleaner_s_cjk_test():
+    from citeqa.chunk import detect_lang
+    from citeqa.clean import is_cjk_text
+
+    samples = ["", "123 !!", "UKRI 英国研究与创新署", "纳米 NNI National Nanotechnology Initiative", "ﾃｽﾄ カタカナ", "\ufa6e\ufa6e a",
+               "Ωμέγα 中", "ＮＮＩ全角", "中文" + "x" * 5, "中" + "y" * 3, *_texts()[:200]]
+    for text in samples:
+        assert detect_lang(text) == ("zh" if is_cjk_text(text) else "en"), text
