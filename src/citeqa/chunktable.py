@@ -11,7 +11,7 @@ columns over the sorted distinct values, so filters and facet boosts are array o
     columns.npz             codes and values of COLUMNS, and each passage's text hash
     documents.jsonl         one document per line (without its rebuilt tables)
     documents.offsets.npy
-    documents.head.json     doc_id, title and cited references of each document (small)
+    documents.head.json     each document's id, titles, language, kind, citation data (small)
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import numpy as np
 from .models import Chunk, Document
 
 COLUMNS = ("lang", "mechanism", "measure", "doc_id", "kind")
-HEAD_FIELDS = ("doc_id", "title", "lang", "kind", "cites")  # what lists and citations need without the text
+# what lists of documents and citations need, without the text and its maps
+HEAD_FIELDS = ("doc_id", "title", "title_en", "lang", "kind", "cites", "url", "path", "year", "venue", "authors")
 CHUNK_FILES = ("chunks.jsonl", "chunks.offsets.npy", "columns.npz")
 DOCUMENT_FILES = ("documents.jsonl", "documents.offsets.npy", "documents.head.json")
 CACHE = 4096  # parsed passages kept (a query touches at most a few hundred)
