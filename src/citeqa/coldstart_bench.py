@@ -136,8 +136,8 @@ def run_cold(index: Path, corpus: Path, gold: Path, runs: int, server: str | Non
 
 def render_cold(console: Any, figures: dict[str, Any]) -> None:
     m = figures["machine"]
-    console.print(f"cold `{figures['command']}` on {figures['index']} · {m['cpus']} CPUs · "
-                  f"load average {m['load_avg_1m_at_start']} → {m['load_avg_1m_at_end']}")
+    console.print(f"cold `{figures['command']}` (local: --local; server: --server URL), each run a new process, "
+                  f"on {figures['index']} · {m['cpus']} CPUs · load average {m['load_avg_1m_at_start']} → {m['load_avg_1m_at_end']}")
     for path in ("local", "server"):
         f = figures[path]
         console.print(f"{path:>6}: p50 {f['p50_ms']:.0f} ms · p95 {f['p95_ms']:.0f} ms · mean {f['mean_ms']:.0f} ms · "
