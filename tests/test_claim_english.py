@@ -79,3 +79,10 @@ def test_contrast_clause_rules_a_body_out():
 def test_a_chinese_claim_meets_an_english_passage(searcher):
     assert verdict(searcher, "该理事会有九名成员。", "The council has twelve members.") == "contradicted"
     assert verdict(searcher, "该理事会有十二名成员。", "The council has twelve members.") == "supported"
+
+
+def test_a_duration_is_compared_only_with_the_length_of_the_same_thing(searcher):
+    passages = ("The Alpine Water Council's chair serves a two-year term.",
+                "The Alpine Water Council's plan looks 10 to 20 years ahead.")
+    assert verdict(searcher, "The Alpine Water Council's chair serves a two-year term.", *passages) == "supported"
+    assert verdict(searcher, "The Alpine Water Council's chair serves a five-year term.", *passages) == "contradicted"

@@ -131,6 +131,11 @@ class _Ctx:
     actor_align: float = 0.0  # alignment without the founder's own name, for comparing founders
 
 
+def _around(text: str, p: Fact) -> str:
+    """The words next to a passage value, where the noun it measures sits ("两年任期", "a two-year term")."""
+    return text[max(0, p.span[0] - 8): p.span[0]] + " " + text[p.span[1]: p.span[1] + 24]
+
+
 def _years(facts: list[Fact]) -> set[int]:
     return {int(f.value) for f in facts if f.kind == "year"}
 
@@ -141,6 +146,7 @@ def _judge_facts(an: Analyzer, view: ClaimView, ctxs: list[_Ctx]) -> tuple[list[
     cyears = _years(view.facts)
     for c in view.facts:
         found: list[tuple[float, bool, _Ctx, Fact]] = []
+        head = an.head(view, c) if c.kind == "duration" else None  # a term's length is not a plan's horizon
         for ctx in ctxs:
             align = ctx.actor_align if c.kind == "actor" else ctx.align
             if not ctx.subject_ok or align < MIN_ALIGN[c.kind]:
@@ -152,6 +158,8 @@ def _judge_facts(an: Analyzer, view: ClaimView, ctxs: list[_Ctx]) -> tuple[list[
                 continue  # the passage speaks of another time
             for p in ctx.sentence.facts:
                 if not _comparable(an, c, p) or (c.kind == "actor" and _other_body(an, view, ctx.sentence, p)):
+                    continue
+                if head and not an.holds(head, _around(ctx.sentence.text, p)):
                     continue
                 if c.kind == "count" and not _modifier_fits(an, c, p, ctx.sentence.facts):
                     continue

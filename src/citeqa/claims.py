@@ -202,6 +202,18 @@ class Analyzer:
                 break
         return re.sub(r"\s+", " ", low).strip(" -")
 
+    def head(self, view: ClaimView, f: Fact) -> Concept | None:
+        """The noun a duration measures in an English claim ("two-year term" -> term), as a bilingual term."""
+        m = re.match(r"[\s-]*(?:non-\w+\s+|[a-z]+-\w+\s+)?([A-Za-z]{3,})", view.text[f.span[1]:])
+        if view.lang != "en" or not m or m[1].lower() in EN_STOP:
+            return None
+        word = m[1].lower()
+        alts = tuple(t.term for t in (self.lexicon.translate_en(word) if self.lexicon else []) if not t.term.isascii())
+        return Concept(alts, 1.0, ((stem(word),),))
+
+    def holds(self, concept: Concept, text: str) -> bool:
+        return (chinese_coverage if is_zh(text) else english_coverage)([concept], text)[0] > 0
+
     def counted(self, f: Fact) -> str:
         """The counted phrase without its number: 重要会议 in 六个重要会议, important councils."""
         return re.sub(r"^[\s个名家版项所位届批种类条份座]+", "", _NUMWORD.sub(" ", f.text)).strip()

@@ -264,7 +264,7 @@ def _noun(m: re.Match[str], chinese: bool, lex: _Lexicon) -> tuple[str, int] | N
     found = list(lex.noun_rx.finditer(_singular(rest).lower())) if rest else []
     if chinese and not m["cls"]:
         return (lex.nouns[found[0][0].lower()], found[0].end()) if found and found[0].start() == 0 else None
-    if found and chinese and re.match(f"[{_COLLECTIVE}]", rest[found[-1].end():]):
+    if found and chinese and re.match(f"[{_COLLECTIVE}](?![成建织合中统])", rest[found[-1].end():]):  # not 组成, 集中
         return rest[:found[-1].end() + 1], found[-1].end() + 1  # 项目群 counts groups of projects, not projects
     if found:
         end = found[-1].end()
