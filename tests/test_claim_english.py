@@ -86,3 +86,10 @@ def test_a_duration_is_compared_only_with_the_length_of_the_same_thing(searcher)
                 "The Alpine Water Council's plan looks 10 to 20 years ahead.")
     assert verdict(searcher, "The Alpine Water Council's chair serves a two-year term.", *passages) == "supported"
     assert verdict(searcher, "The Alpine Water Council's chair serves a five-year term.", *passages) == "contradicted"
+
+
+def test_a_chinese_name_read_in_an_english_one():
+    from citeqa.claim_names import _reads
+
+    assert _reads(("commiss", "european", "union"), {"european", "commiss"})
+    assert not _reads(("european", "union"), {"european", "commiss"})

@@ -67,6 +67,12 @@ def named(an: Any, name: str) -> str | None:
     best = max(hits, key=lambda h: h[1] - h[0], default=None)
     return best[2] if best and best[1] - best[0] >= 0.6 * len(bare) else None
 
+def _reads(seq: tuple[str, ...], target: set[str]) -> bool:
+    """An English sense is in a name when all its words are, or two thirds of a long one
+    ("Commission of European Union" in "European Commission")."""
+    return set(seq) <= target or (len(seq) >= 3 and len(set(seq) & target) >= 2 / 3 * len(seq))
+
+
 def _zh_name_in_english(an: Any, a: str, b: str) -> bool | None:
     """A Chinese name against an English one, through the lexicon's zh→en senses of its words."""
     if an.lexicon is None:
@@ -74,7 +80,7 @@ def _zh_name_in_english(an: Any, a: str, b: str) -> bool | None:
     words = [w for w in jieba.lcut(a) if all(_is_cjk(c) for c in w) and w not in ZH_STOP]
     target = set(en_tokens(b))
     senses = [an.english_of(w) for w in words]
-    got = sum(any(set(seq) <= target for seq in x) for x in senses if x)
+    got = sum(any(_reads(seq, target) for seq in x) for x in senses if x)
     if words and got == len(words):
         return True
     kb = named(an, b)
