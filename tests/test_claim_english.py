@@ -93,3 +93,14 @@ def test_a_chinese_name_read_in_an_english_one():
 
     assert _reads(("commiss", "european", "union"), {"european", "commiss"})
     assert not _reads(("european", "union"), {"european", "commiss"})
+
+
+def test_an_acronym_defined_in_one_passage_aligns_a_sentence_using_it(searcher):
+    from citeqa.claim_terms import english_acronyms
+
+    define = "The charter called for a Regional Flood Review Board (RFRB) to advise the governor."
+    dated = "In March 2011 the governor designated the planning office as the RFRB."
+    assert english_acronyms([define]) == {"RFRB": "Regional Flood Review Board"}
+    claim = "The planning office was designated as the Regional Flood Review Board in {}."
+    assert verdict(searcher, claim.format(2011), define, dated) == "supported"
+    assert verdict(searcher, claim.format(2013), define, dated) == "contradicted"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .claim_contrast import ruled_out
+from .claim_terms import english_acronyms, with_acronyms
 from .claims import _CLAUSE, Analyzer, ClaimView, Sentence, analyzer_for, claim_aliases, is_zh, negated
 from .models import Hit, SearchResult
 from .search import QueryError, Searcher
@@ -232,11 +233,13 @@ def judge(searcher: Searcher, result: SearchResult, claim: str) -> ClaimReport:
     view = an.claim(claim)
     plain = an.claim(claim, founder_terms=False) if any(f.unit == "found" for f in view.facts) else view
     ctxs = []
+    acronyms = english_acronyms(h.text for h in result.hits)
     for i, hit in enumerate(result.hits):
         for s in an.sentences(hit.text, hit.chunk.mechanism):
-            align, anchor = an.coverage(view, s.text)
-            owner = an.owner(s, anchor)
-            bare = an.coverage(plain, s.text)[0] if plain is not view else align
+            text = with_acronyms(s.text, acronyms) if not is_zh(s.text) else s.text
+            align, anchor = an.coverage(view, text)
+            owner = an.owner(s, min(anchor, len(s.text) - 1))
+            bare = an.coverage(plain, text)[0] if plain is not view else align
             ctxs.append(_Ctx(i, s, align, owner, not view.mechanisms or bool(owner & view.mechanisms), bare))
     pairs, statuses = _judge_facts(an, view, ctxs)
     anchored = any(st == "supports" for st in statuses)

@@ -100,3 +100,28 @@ def chinese_coverage(concepts: list[Concept], text: str) -> tuple[float, int]:
             if c.weight > best:
                 best, anchor = c.weight, pos
     return (got / total if total else 0.0), anchor
+
+
+_ACRONYM_DEF = re.compile(r"((?:[A-Z][\w’'-]*\s+(?:(?:of|on|for|and|the|in|&)\s+)*){2,9})\(([A-Z][A-Za-z&]{1,9})\)")
+
+
+def english_acronyms(texts: Iterable[str]) -> dict[str, str]:
+    """Acronyms the passages define ("National Nanotechnology Advisory Panel (NNAP)"): acronym -> name.
+
+    Kept only when the acronym's capitals are the initials of the name's last capitalised words.
+    """
+    out: dict[str, str] = {}
+    for text in texts:
+        for m in _ACRONYM_DEF.finditer(text):
+            caps = [c for c in m[2] if c.isupper()]
+            words = re.findall(r"[A-Z][\w’'-]*", m[1])
+            if len(caps) >= 2 and len(words) >= len(caps) and [w[0] for w in words[-len(caps):]] == caps:
+                start = m[1].find(words[-len(caps)])
+                out.setdefault(m[2], m[1][start:].strip())
+    return out
+
+
+def with_acronyms(text: str, acronyms: dict[str, str]) -> str:
+    """An English sentence plus the names of the acronyms it uses, so claim words for the name align."""
+    extra = [name for acr, name in acronyms.items() if name not in text and re.search(rf"(?<![A-Za-z]){re.escape(acr)}(?![A-Za-z])", text)]
+    return text + (" (" + "; ".join(extra) + ")" if extra else "")

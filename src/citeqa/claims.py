@@ -32,7 +32,8 @@ _EVENTS = (("成立", "组建", "设立", "建立", "创建", "创立", "found",
            ("开始实施", "启动", "实施", "发起", "推出", "launch", "start", "began", "begin", "implement", "initiat"),
            ("发布", "出版", "公布", "publish", "releas", "issu"),
            ("改组", "重组", "改革", "整合", "reorganis", "reorganiz", "restructur", "merg", "reform"),
-           ("评估", "审查", "评价", "review", "evaluat", "assess"))
+           ("评估", "审查", "评价", "review", "evaluat", "assess"),
+           ("任命", "指定", "委任", "指派", "appoint", "designat", "nominat"))
 _NUMWORD = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                       r"eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand)\b", re.I)
 
