@@ -137,16 +137,35 @@ ANSWER = {"query": "q", "lang": "en", "abstained": False, "confidence": 0.9, "un
 
 
 class FakeApp(BaseHTTPRequestHandler):
-    """Gradio's call API as `citeqa serve` speaks it, answering every question with ANSWER."""
+    """Gradio's call API as `citeqa serve` speaks it, answering every question with ANSWER.
+
+    Under /locked/ it wants the cookie its login (staff:s3cret, answered with a redirect) sets.
+    """
+
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self):  # noqa: N802
-        self.rfile.read(int(self.headers["Content-Length"]))
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path == "/locked/login":
+            ok = b"password=s3cret" in body
+            self.send_response(303)
+            self.send_header("Location", "/locked/")
+            if ok:
+                self.send_header("Set-Cookie", "access-token=t0k; Path=/; HttpOnly")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self._send(b'{"event_id": "e1"}', "application/json")
 
     def do_GET(self):  # noqa: N802
         self._send(b"event: complete\ndata: " + json.dumps([ANSWER]).encode() + b"\n\n", "text/event-stream")
 
     def _send(self, body: bytes, kind: str) -> None:
+        if self.path.startswith("/locked/") and "access-token=t0k" not in (self.headers.get("Cookie") or ""):
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
@@ -212,6 +231,19 @@ def test_a_local_question_imports_no_framework_and_no_torch(built_index, tmp_pat
     assert got["code"] == 0 and json.loads(stdout)["hits"]
     loaded = {m.split(".")[0] for m in got["modules"]}
     assert not loaded & {"torch", "gradio", "typer", "click", "sentence_transformers", "transformers", "pydantic", "matplotlib", "rich"}
+
+
+def test_a_login_cookie_is_kept_for_the_call(fake_app, monkeypatch):
+    from citeqa.remote import RemoteError, ask_server
+
+    locked = fake_app + "locked/"
+    monkeypatch.setenv("CITEQA_AUTH", "staff:s3cret")
+    assert ask_server(locked, "q", 1, {}) == ANSWER
+    monkeypatch.setenv("CITEQA_AUTH", "staff:wrong")
+    with pytest.raises(RemoteError, match="asks for a login"):
+        ask_server(locked, "q", 1, {})
+    with pytest.raises(RemoteError, match="cannot reach"):
+        ask_server("ftp://example.org/", "q", 1, {})
 
 
 def test_an_unreachable_server_is_an_error(tmp_path):

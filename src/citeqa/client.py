@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+
+TYPE_CHECKING = False  # typing and dataclasses are left out: importing them is a third of this path's cost
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 K_RANGE = (1, 50)  # cli.ask's -k bounds
 VALUE_OPTIONS = {"-k": "k", "--mechanism": "mechanism", "--measure": "measure", "--lang": "lang", "--doc": "doc",
@@ -23,18 +25,22 @@ VALUE_OPTIONS = {"-k": "k", "--mechanism": "mechanism", "--measure": "measure", 
 FLAG_OPTIONS = {"--json": "as_json", "--local": "local"}
 
 
-@dataclass
 class AskArgs:
     """An `ask` command line, as cli.ask's options define it."""
 
-    question: str
-    k: int = 5
-    filters: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(("mechanism", "measure", "lang", "doc")))
-    as_json: bool = False
-    server: str | None = None
-    local: bool = False
-    index: Path = Path("index")
-    corpus: Path | None = None
+    FIELDS = ("question", "k", "filters", "as_json", "server", "local", "index", "corpus")
+
+    def __init__(self, question: str, k: int = 5, filters: dict[str, str | None] | None = None, as_json: bool = False,
+                 server: str | None = None, local: bool = False, index: Path = Path("index"), corpus: Path | None = None) -> None:
+        self.question, self.k, self.as_json, self.server, self.local = question, k, as_json, server, local
+        self.filters = filters if filters is not None else dict.fromkeys(("mechanism", "measure", "lang", "doc"))
+        self.index, self.corpus = index, corpus
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AskArgs) and all(getattr(self, f) == getattr(other, f) for f in self.FIELDS)
+
+    def __repr__(self) -> str:
+        return "AskArgs(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self.FIELDS) + ")"
 
 
 def parse_ask(argv: list[str]) -> AskArgs | None:
