@@ -11,7 +11,6 @@ from typing import Any
 
 import jieba
 
-from .claim_terms import english_forms
 from .text import EN_STOP, ZH_STOP, en_tokens
 from .verify import _is_cjk
 
