@@ -147,3 +147,12 @@ def test_a_chinese_name_counts_as_known_through_its_translation(tmp_path):
     searcher = Searcher.load(tmp_path / "index", encoder=BagOfWordsEncoder())
     assert searcher.search("安装软件包的日志保存在哪里？", k=3).understood["not_in_corpus"] == []
     assert "北京" in searcher.search("明天北京会下雨吗？", k=3).understood["not_in_corpus"]
+
+
+def test_the_dense_channel_reads_an_english_rendering_next_to_the_question(mixed):
+    """An English question's Chinese senses are encoded with the question (context picks the sense);
+    a Chinese question's English rendering is encoded alone."""
+    en = mixed.query_texts(mixed.understand("How many research infrastructures does the roadmap list?"))
+    assert len(en) == 2 and re.search(r"[\u4e00-\u9fff]", en[1]) and en[1].endswith("How many research infrastructures does the roadmap list?")
+    zh = mixed.query_texts(mixed.understand("路线图列出了多少个研究基础设施？"))
+    assert len(zh) == 2 and not re.search(r"[\u4e00-\u9fff]", zh[1])

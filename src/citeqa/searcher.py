@@ -133,8 +133,16 @@ class Searcher:
         return keep
 
     def query_texts(self, q: Query) -> list[str]:
-        """What the dense channel encodes: the question, and its rendering in the other language."""
-        return [q.text] + ([q.translated] if q.translated else [])
+        """What the dense channel encodes: the question, and its rendering in the other language.
+
+        An English question's rendering is a bag of dictionary senses; encoded next to the
+        question, the encoder reads each sense in context (on the dev suite, chosen in every
+        leave-one-corpus-out fold over the bare rendering). A Chinese question's English
+        rendering is already ordered text and is encoded alone (appending the question lost).
+        """
+        if not q.translated:
+            return [q.text]
+        return [q.text, q.translated if q.lang == "zh" else f"{q.translated} {q.text}"]
 
     def features(self, q: Query, filters: Filters | None = None, qvecs: np.ndarray | None = None) -> Features:
         """Candidates from every channel and every channel's score for each of them.
