@@ -210,7 +210,7 @@ def _search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, l
 def _tokens(chunks: list[Chunk], texts: list[str], lexicon) -> dict[str, list[list[str]]]:
     """Each passage's tokens for the three BM25 indexes, every passage tokenised once per tokenizer.
 
-    zh: jieba words (in worker processes for a big corpus); a passage without Chinese characters
+    zh: jieba words (in worker processes with CITEQA_WORKERS=N); a passage without Chinese characters
     segments to exactly its English words, which are reused. en: English words plus the English
     glosses of a Chinese passage's terms; en-plain: English words alone (the ablation).
     """

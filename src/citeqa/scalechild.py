@@ -61,7 +61,7 @@ PHASES = [  # (module, attribute, phase): functions the build calls, timed exclu
     ("citeqa.build", "chunk_document", "chunk"), ("citeqa.facets", "Facets.tag", "facet tagging"),
     ("citeqa.build", "_cached_vectors", "reuse check"), ("citeqa.lexicon", "Lexicon.build", "lexicon"),
     ("citeqa.lexicon", "Lexicon.to_json", "lexicon"), ("citeqa.lexicon", "Lexicon.english_gloss", "english glosses"),
-    ("citeqa.build", "_tokens", "tokenise (zh in worker processes)"), ("citeqa.text", "en_tokens", "tokenise en"),
+    ("citeqa.build", "_tokens", "tokenise"), ("citeqa.text", "en_tokens", "tokenise en"),
     ("citeqa.lexical", "LexicalIndex.build", "bm25s index"), ("citeqa.lexical", "LexicalIndex.save", "bm25s save"),
     ("citeqa.dense", "Calibration.fit", "calibration"), ("citeqa.store", "make_faiss_index", "faiss build"),
     ("citeqa.vectorstore", "FaissStore.add", "faiss store add"), ("citeqa.vectorstore", "FaissStore.save", "faiss store save"),

@@ -1,11 +1,13 @@
-"""Spread a build's pure-Python text work (jieba segmentation) over the machine's cores.
+"""Spread a build's pure-Python text work (jieba segmentation) over worker processes, on request.
 
-Segmenting Chinese is most of a large build's CPU time and every text is independent, so
-big inputs go to a pool of worker processes (started fresh with "spawn": the building process
-may hold threads — a server, FAISS, torch — that a forked child must not inherit). Results
-come back in input order, so the output is the same as a plain `map`. Small inputs, one core,
-CITEQA_WORKERS=1, or a main script that a spawned child would re-run (no `__main__` guard)
-run in this process.
+Segmenting Chinese is most of a large build's CPU time and every text is independent, so with
+CITEQA_WORKERS=N (N > 1) big inputs go to a pool of N processes (started fresh with "spawn":
+the building process may hold threads — a server, FAISS, torch — that a forked child must not
+inherit). Results come back in input order, so the output is the same as a plain `map`.
+Off by default: on the shared 2-core machine the benchmarks run on, two workers made the
+100k-passage lexicon scan slower (67.7 s against 59.8 s in one process, load average 5-6):
+starting them and shipping tokens back cost more CPU than the second core gave. Small inputs
+and a main script that a spawned child would re-run (no `__main__` guard) always run here.
 """
 
 from __future__ import annotations
@@ -23,11 +25,9 @@ MIN_CHARS = 2_000_000  # below this much text (~5,000 passages) starting workers
 
 
 def workers() -> int:
-    """How many processes to use: CITEQA_WORKERS if set, else the cores this process may run on."""
+    """How many processes to use: CITEQA_WORKERS when set to a positive number, else 1."""
     wanted = os.environ.get("CITEQA_WORKERS", "")
-    if wanted.isdigit() and int(wanted) > 0:
-        return int(wanted)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return int(wanted) if wanted.isdigit() and int(wanted) > 0 else 1
 
 
 def _main_is_guarded() -> bool:
