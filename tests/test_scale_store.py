@@ -37,6 +37,7 @@ def test_chunk_table_round_trip_and_columns(tmp_path):
     assert list(mech) == ["UKRI", "", "NNI"] and list(mech[np.array([2, 0])]) == ["NNI", "UKRI"]
     assert mech.code("NNI") >= 0 and mech.code("CSTI") == -1 and list(mech.values) == sorted(mech.values)
     assert [h.decode() for h in table.hashes] == ["h0", "h1", "h2"]
+    assert table.of_document("a") == [chunks[0], chunks[2]] and table.of_document("missing") == []
 
 
 def test_documents_are_read_on_demand_and_headers_carry_no_text(tmp_path):

@@ -133,6 +133,11 @@ class ChunkTable(Sequence[Chunk]):
     def column(self, name: str) -> Column:
         return self.columns[name]
 
+    def of_document(self, doc_id: str) -> list[Chunk]:
+        """A document's passages in table order, parsing only theirs (not every passage's line)."""
+        col = self.columns["doc_id"]
+        return [self[int(i)] for i in np.flatnonzero(col.codes == col.code(doc_id))] if col.code(doc_id) >= 0 else []
+
 
 def write_chunks(folder: Path, chunks: list[Chunk], hashes: list[str]) -> None:
     write_lines(folder / "chunks.jsonl", (c.to_dict() for c in chunks), folder / "chunks.offsets.npy")
