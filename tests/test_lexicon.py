@@ -149,6 +149,8 @@ def test_json_round_trip(lex: Lexicon) -> None:
         assert restored.translate_en(q) == lex.translate_en(q)
     assert restored.translate_zh("纳米计划的预算") == lex.translate_zh("纳米计划的预算")
     assert restored.expand_acronyms("CSTI") == lex.expand_acronyms("CSTI")
+    saved = lex.to_json()["known_latin"]  # the Latin words that pass through, saved rather than re-derived at load
+    assert saved and restored.passthrough("NNI budget") == lex.passthrough("NNI budget")
 
 
 def test_components_switch_off(text: str) -> None:

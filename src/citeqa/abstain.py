@@ -62,12 +62,14 @@ def _latin_names(q: Query, known, lexicon: Any) -> list[str]:
             first = i == 0 and q.text.lstrip().startswith(word)
             if len(word) < 2 or not ((word[0].isupper() and not first) or word.isupper() or word.isdigit()):
                 continue
-            if word.lower() in EN_STOP or (not word.isdigit() and not word.isupper() and stem(word) in dictionary_words()):
-                continue  # an ordinary English word that happens to be capitalised ("Table", "Panel")
+            if word.lower() in EN_STOP:
+                continue
         if word.isdigit() and not re.fullmatch(r"(1[89]|20)\d\d", word):
             continue
         if any(known(t) for t in en_tokens(word)) or word in q.expansions:
             continue
+        if q.lang != "zh" and not word.isdigit() and not word.isupper() and stem(word) in dictionary_words():
+            continue  # an ordinary English word that happens to be capitalised ("Table", "Panel")
         if not lexicon.translate_en(word):
             missing.append(word)
     return missing

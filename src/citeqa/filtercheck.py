@@ -29,6 +29,12 @@ class FilterValues:
 
 def facet_values(chunks: Iterable[Any]) -> dict[str, list[str]]:
     """Every value each filter can take in this index (from its passages)."""
+    columns = getattr(chunks, "columns", None)
+    if isinstance(columns, dict):  # a saved chunk table: read the code columns, not every passage
+        import numpy as np
+
+        used = {f: columns[c].values[np.unique(columns[c].codes)].tolist() for f, c in (("mechanism", "mechanism"), ("measure", "measure"), ("lang", "lang"), ("doc", "doc_id"))}
+        return {f: sorted(set(map(str, used[f])) - {""}) for f in FACETS}
     values: dict[str, set[str]] = {f: set() for f in FACETS}
     for c in chunks:
         values["mechanism"].add(c.mechanism)

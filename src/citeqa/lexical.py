@@ -132,6 +132,11 @@ class LexicalIndex:
         if not rows:
             return ChannelResult.empty()
         all_rows, all_values = np.concatenate(rows), np.concatenate(values)
-        uniq, inverse = np.unique(all_rows, return_inverse=True)
-        summed = np.bincount(inverse, weights=all_values).astype(np.float32)
+        if len(all_rows) * 16 >= self.n:  # common terms: one dense pass beats sorting the postings
+            dense = np.bincount(all_rows, weights=all_values, minlength=self.n)
+            uniq = np.flatnonzero(dense)
+            summed = dense[uniq].astype(np.float32)
+        else:
+            uniq, inverse = np.unique(all_rows, return_inverse=True)
+            summed = np.bincount(inverse, weights=all_values).astype(np.float32)
         return ChannelResult(uniq, summed / ceiling if ceiling > 0 else summed)

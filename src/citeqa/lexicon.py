@@ -167,9 +167,10 @@ class Lexicon:
         latin: dict[str, int] | None = None,
         en_vocab: dict[str, int] | None = None,
         cooc: Cooccurrence | None = None,
+        known_latin: Iterable[str] | None = None,
     ) -> None:
         self._pairs = list(dict.fromkeys(pairs))
-        self._table = TermTable(self._pairs, dict(freq or {}), dict(latin or {}), dict(en_vocab or {}), cooc or Cooccurrence())
+        self._table = TermTable(self._pairs, dict(freq or {}), dict(latin or {}), dict(en_vocab or {}), cooc or Cooccurrence(), known_latin)
 
     @classmethod
     def build(
@@ -215,6 +216,7 @@ class Lexicon:
             "latin": t.latin,
             "en_vocab": t.en_vocab,
             "cooc": t.cooc.to_json(),
+            "known_latin": sorted(t._known_latin),
         }
 
     @classmethod
@@ -230,6 +232,7 @@ class Lexicon:
             latin=d.get("latin", {}),
             en_vocab=d.get("en_vocab", {}),
             cooc=Cooccurrence.from_json(d.get("cooc", {})),
+            known_latin=d.get("known_latin"),
         )
 
     def translate_en(self, query: str) -> list[WeightedTerm]:

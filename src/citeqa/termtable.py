@@ -17,6 +17,8 @@ from .text import ZH_STOP, en_tokens, stem, to_halfwidth
 from .translate import EN_WORD, FUNCTION, LIGHT, NUMBERS, latin_tokens, phrase_key, share, units, word_tokens
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .lexicon import TermPair
 
 MAX_ALTERNATIVES = 3
@@ -35,10 +37,13 @@ _QUESTION = {"什么": "what", "哪些": "which", "哪个": "which", "如何": "
 class TermTable:
     """Indices over the pairs (phrases, words, acronyms, Chinese terms) rebuilt at load; nothing here is persisted."""
 
-    def __init__(self, pairs: list[TermPair], freq: dict[str, int], latin: dict[str, int], en_vocab: dict[str, int], cooc: Cooccurrence) -> None:
+    def __init__(self, pairs: list[TermPair], freq: dict[str, int], latin: dict[str, int], en_vocab: dict[str, int], cooc: Cooccurrence,
+                 known_latin: Iterable[str] | None = None) -> None:
         self.freq, self.latin, self.en_vocab, self.cooc = freq, latin, en_vocab, cooc
-        words = dictionary_words()
-        self._known_latin = frozenset(k for k, n in latin.items() if n >= 2 or (n > 0 and stem(k) not in words))
+        if known_latin is None:  # saved with the index; deriving it reads all of CC-CEDICT (~0.8 s)
+            words = dictionary_words()
+            known_latin = (k for k, n in latin.items() if n >= 2 or (n > 0 and stem(k) not in words))
+        self._known_latin = frozenset(known_latin)
         self._restrict = sum(en_vocab.values()) >= MIN_ENGLISH_TOKENS
         self._phrases: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
         self._words: dict[str, dict[str, float]] = defaultdict(dict)
