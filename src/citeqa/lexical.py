@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import bm25s
 import numpy as np
 
 EMPTY = "\u2400"  # stands in for a passage with no token in this channel (bm25s needs one)
@@ -65,14 +65,27 @@ class ChannelResult:
 
 
 class LexicalIndex:
-    """A saved BM25 index read memory-mapped: load costs the vocabulary, not the postings."""
+    """A saved BM25 index read memory-mapped: load costs the vocabulary, not the postings.
 
-    def __init__(self, model: bm25s.BM25, n: int, rare: float | None = None) -> None:
-        self.model, self.n = model, n
-        self.vocab: dict[str, int] = model.vocab_dict
-        scores = model.scores
+    Searching needs only the vocabulary and bm25s's term-major score matrix, read straight from
+    the files bm25s writes; bm25s itself (numba, scipy: half a second to import) is loaded only
+    to build or when `model` is asked for.
+    """
+
+    def __init__(self, vocab: dict[str, int], scores: dict[str, np.ndarray], n: int, rare: float | None = None,
+                 model: Any = None, folder: Path | None = None) -> None:
+        self.vocab, self.n, self._model, self._folder = vocab, n, model, folder
         self._data, self._indices, self._indptr = scores["data"], scores["indices"], scores["indptr"]
         self.rare = self._rare_ceiling() if rare is None else rare
+
+    @property
+    def model(self) -> Any:
+        """The bm25s model (loaded on first use for an index read from disk)."""
+        if self._model is None and self._folder is not None:
+            import bm25s
+
+            self._model = bm25s.BM25.load(str(self._folder), mmap=True, show_progress=False)
+        return self._model
 
     def _rare_ceiling(self) -> float:
         """What a question term the collection lacks would have scored: a rare term's best score.
@@ -89,9 +102,11 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, tokens: list[list[str]]) -> "LexicalIndex":
+        import bm25s
+
         model = bm25s.BM25(**PARAMS)
         model.index([t or [EMPTY] for t in tokens], show_progress=False)
-        return cls(model, len(tokens))
+        return cls(model.vocab_dict, model.scores, len(tokens), model=model)
 
     def save(self, folder: Path) -> None:
         self.model.save(str(folder), show_progress=False)
@@ -99,9 +114,11 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> "LexicalIndex":
-        meta = json.loads((Path(folder) / "citeqa.json").read_text(encoding="utf-8"))
-        model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
-        return cls(model, meta["passages"], meta["rare"])
+        folder = Path(folder)
+        meta = json.loads((folder / "citeqa.json").read_text(encoding="utf-8"))
+        vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+        scores = {k: np.load(folder / f"{k}.csc.index.npy", mmap_mode="r") for k in ("data", "indices", "indptr")}
+        return cls(vocab, scores, meta["passages"], meta["rare"], folder=folder)
 
     def __contains__(self, term: str) -> bool:
         return term in self.vocab
