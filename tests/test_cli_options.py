@@ -45,6 +45,20 @@ def test_info_lists_each_filter_and_its_values(built_index):
     assert "--mechanism:" in text and "--measure:" in text
 
 
+def test_info_verify_checksums_every_file(built_index, tmp_path):
+    import shutil
+
+    copy = tmp_path / "index"
+    shutil.copytree(built_index, copy)
+    assert run("info", "--verify", "--json", "--index", str(copy)).exit_code == 0
+    vectors = next(copy.glob("build-*/search/dense/vectors.npy"))
+    data = bytearray(vectors.read_bytes())
+    data[len(data) // 2] ^= 1
+    vectors.write_bytes(bytes(data))
+    bad = run("info", "--verify", "--index", str(copy))
+    assert bad.exit_code != 0 and "citeqa build" in " ".join(bad.output.split())
+
+
 def test_missing_gold_file_is_a_clear_error(built_index, tmp_path):
     got = run("eval", "--gold", str(tmp_path / "missing.jsonl"), "--index", str(built_index))
     said = " ".join(got.output.split())

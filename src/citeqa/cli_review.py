@@ -15,13 +15,13 @@ import typer
 from .cli import IndexOpt, ReadCorpusOpt, _fail, _note_corpus, _searcher, app, out
 
 
-def _load_index(index: Path):
+def _load_index(index: Path, verify: bool | str = True):
     from .store import IndexError_, load_index, read_manifest
 
     if read_manifest(index) is None:
         _fail(f"no index in {index}: build one with: citeqa build --index {index}")
     try:
-        return load_index(index)
+        return load_index(index, verify=verify)
     except IndexError_ as exc:
         _fail(str(exc))
 
@@ -31,13 +31,14 @@ def info(
     index: Path = IndexOpt,
     corpus: Optional[Path] = ReadCorpusOpt,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    verify: bool = typer.Option(False, "--verify", help="Checksum every index file (a load checks big files by size only)."),
 ) -> None:
     """What is indexed: documents, passages, encoder, store type, sizes, and the values each filter accepts."""
     from rich.table import Table
 
     from .filtercheck import facet_values
 
-    data = _load_index(index)
+    data = _load_index(index, verify="full" if verify else True)
     manifest = data.manifest
     _note_corpus(corpus, manifest)
     size = sum(p.stat().st_size for p in data.path.rglob("*") if p.is_file())
