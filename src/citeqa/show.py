@@ -94,4 +94,5 @@ def show_passage(index_dir: Path | str, doc_id: str, start: int | None = None, e
     if doc is None:
         known = ", ".join(sorted(data.documents)[:20])
         raise ShowError(f"no document {doc_id!r} in the index; documents: {known}")
-    return render(doc, data.chunks, start, end)
+    of_document = getattr(data.chunks, "of_document", None)  # a saved table parses only this document's passages
+    return render(doc, of_document(doc_id) if of_document else data.chunks, start, end)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import gradio as gr
+import numpy as np
 
 from .check import check_claim, check_claim_against
 from .claim_report import check_many, claim_html, draft_sentences
@@ -33,7 +34,7 @@ from .present import NO_SUPPORT, citation_line, export_meta, references_lines, t
 from .search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
 from .appguard import LiveSearcher, safety_options, slow_auth
 from .remote import announce
-from .filtercheck import FilterError, FilterValues, check_filters
+from .filtercheck import FilterError, FilterValues, check_filters, facet_values
 from .verify import Verdict
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ T = TypeVar("T")
 
 MAX_K = 50  # same bound as `citeqa ask -k`
 BROWSE_CELL_CHARS = 48  # matrix cells show a preview; the click shows the whole passage
+BROWSE_BODY_CANDIDATES = 40  # passages searched for a cell's body passages (table cells among them are skipped)
 
 # System fonts only: the default theme would pull web fonts, and the app must work offline.
 THEME = gr.themes.Default(font=["system-ui", "Noto Sans CJK SC", "sans-serif"], font_mono=["monospace"])
@@ -211,7 +213,7 @@ def table_matrix(searcher: Searcher) -> tuple[list[str], list[str], dict[tuple[s
     rows: list[str] = []
     cols: list[str] = []
     cells: dict[tuple[str, str], Chunk] = {}
-    for c in searcher.chunks:
+    for c in _passages_of_kind(searcher.chunks, "table"):
         parts = c.label.split(" · ")
         if c.kind != "table" or len(parts) != 3:
             continue
@@ -220,6 +222,15 @@ def table_matrix(searcher: Searcher) -> tuple[list[str], list[str], dict[tuple[s
         cols += [col] if col not in cols else []
         cells.setdefault((row, col), c)
     return rows, cols, cells
+
+
+def _passages_of_kind(chunks: Any, kind: str) -> Any:
+    """Passages of one kind, from the saved code column when there is one (not by parsing every passage)."""
+    col = getattr(chunks, "columns", {}).get("kind") if isinstance(getattr(chunks, "columns", None), dict) else None
+    if col is None:
+        return (c for c in chunks if c.kind == kind)
+    code = col.code(kind)
+    return (chunks[int(i)] for i in np.flatnonzero(col.codes == code)) if code >= 0 else iter(())
 
 
 def cell_preview(c: Chunk) -> str:
@@ -234,7 +245,7 @@ def cell_html(searcher: Searcher, cell: Chunk) -> str:
               citations=[searcher.cite(n) for n in cell.citations], rank=1)
     body: list[Hit] = []
     for measure in (cell.measure or None, None):
-        result = searcher.search(cell.text, k=3 + len(searcher.chunks) // 10, filters=Filters(mechanism=cell.mechanism or None, measure=measure))
+        result = searcher.search(cell.text, k=BROWSE_BODY_CANDIDATES, filters=Filters(mechanism=cell.mechanism or None, measure=measure))
         body = [h for h in result.hits if h.chunk.kind != "table"][:3]
         if body:
             break
@@ -302,7 +313,7 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
         export_dir = Path(tempfile.mkdtemp(prefix="citeqa-export-"))
         atexit.register(shutil.rmtree, export_dir, ignore_errors=True)
     live = LiveSearcher(searcher, index_dir)
-    chunks = searcher.chunks
+    facets = facet_values(searcher.chunks)  # from the saved code columns, not by parsing every passage
 
     def choices(values: set[str]) -> list[tuple[str, str]]:
         return [("any", "")] + [(v, v) for v in sorted(values - {""})]
@@ -383,9 +394,9 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
                     ask_btn = gr.Button("Ask", variant="primary", scale=1)
                     k = gr.Slider(1, 20, value=5, step=1, label="passages (k)", scale=2)
                 with gr.Accordion("Filters", open=False), gr.Row():
-                    mechanism = gr.Dropdown(choices({c.mechanism for c in chunks}), value="", label="mechanism", allow_custom_value=True)
-                    measure = gr.Dropdown(choices({c.measure for c in chunks}), value="", label="measure", allow_custom_value=True)
-                    lang = gr.Dropdown(choices({c.lang for c in chunks}), value="", label="language", allow_custom_value=True)
+                    mechanism = gr.Dropdown(choices(set(facets["mechanism"])), value="", label="mechanism", allow_custom_value=True)
+                    measure = gr.Dropdown(choices(set(facets["measure"])), value="", label="measure", allow_custom_value=True)
+                    lang = gr.Dropdown(choices(set(facets["lang"])), value="", label="language", allow_custom_value=True)
                     doc = gr.Dropdown([("any", "")] + [(d.title, d.doc_id) for d in searcher.data.documents.values()], value="", label="document", allow_custom_value=True)
                 gr.Examples([["How many cabinet members and expert members sit on Japan's CSTI?"], ["国家研究委员会多久对纳米计划进行一次评估？"], ["How much research funding does UKRI manage each year?"]], inputs=[question])
                 answer = gr.HTML(f'<div class="cq-meta">Questions may be up to {MAX_QUERY_CHARS} characters.</div>', js_on_load=COPY_JS, elem_id="answer")

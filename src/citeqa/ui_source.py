@@ -31,7 +31,9 @@ def source_view(searcher: Any, target: str | None) -> str:
     doc_id, _, span = target.rpartition(":")
     start, _, end = span.partition("-")
     doc = searcher.data.documents.get(doc_id)
-    chunk = next((c for c in searcher.chunks if c.doc_id == doc_id and c.start == int(start) and c.end == int(end)), None)
+    of_document = getattr(searcher.chunks, "of_document", None)  # parse only this document's passages
+    mine = of_document(doc_id) if of_document else searcher.chunks
+    chunk = next((c for c in mine if c.doc_id == doc_id and c.start == int(start) and c.end == int(end)), None)
     if doc is None or chunk is None:
         return '<div class="cq-meta">That passage is no longer in the index (it was rebuilt); ask again.</div>'
     glosses = {p.zh: p.en for p in searcher.lexicon.pairs if len(p.zh) >= 2}  # single characters gloss poorly
