@@ -27,7 +27,7 @@ from .build import build_index, passage_text
 from .embed import DEFAULT_ENCODER, Encoder, get_encoder
 from .evaluate import load_gold
 from .search import Searcher
-from .store import HNSW_THRESHOLD, choose_store_kind, current_build, make_faiss_index
+from .store import HNSW_THRESHOLD, choose_store_kind, current_build
 
 DIM = 384
 KINDS = ("flat", "hnsw", "ivf")
@@ -88,44 +88,24 @@ def _budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
-    x = rng.standard_normal((n, DIM), dtype=np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return x
-
-
 def _scale_one(n: int, budget_s: float, say: Callable[[str], None]) -> dict[str, Any]:
-    """Build each store kind over n random unit vectors; time queries and score recall@10 vs flat."""
-    rng = np.random.default_rng(0)
-    base, queries = _unit_vectors(rng, n), _unit_vectors(rng, 100)
+    """Each FAISS store kind over n random unit vectors, through the one store benchmark (storebench)."""
+    from .storebench import bench_store
+
     row: dict[str, Any] = {"n": n}
-    truth: list[set[int]] = []
-    for kind in KINDS:  # flat first: its answers are the ground truth
+    for kind in KINDS:
         say(f"scale n={n:,}: building {kind}")
         started = time.perf_counter()
         try:
             with _budget(budget_s) if kind != "flat" else nullcontext():  # flat is a copy and the ground truth
-                index = make_faiss_index(base, kind)
+                r = bench_store(f"faiss-{kind}", n, dim=DIM)
         except _TooSlow:
             row[kind] = {"skipped": "too slow", "build_s": round(time.perf_counter() - started, 1)}
             continue
-        build_s = time.perf_counter() - started
-        index.search(queries[:1], 10)  # warm-up
-        times, found = [], []
-        for q in queries:  # one at a time, as a user's question arrives
-            t = time.perf_counter()
-            _, ids = index.search(q[None, :], 10)
-            times.append(time.perf_counter() - t)
-            found.append(set(ids[0].tolist()))
-        if kind == "flat":
-            truth = found
-        recall = float(np.mean([len(f & t) / len(t) for f, t in zip(found, truth)]))
-        params = ("exact" if kind == "flat" else f"nlist={index.nlist} nprobe={index.nprobe}" if kind == "ivf"
-                  else f"M=32 efConstruction={index.hnsw.efConstruction} efSearch={index.hnsw.efSearch}")
-        stats = _ms(times)
-        row[kind] = {"build_s": round(build_s, 3), "query_p50_ms": stats["p50_ms"], "query_p95_ms": stats["p95_ms"],
-                     "recall_at_10": round(recall, 4), "bytes": len(faiss.serialize_index(index)), "params": params}
-        del index
+        index = r["describe"].get("index", {})
+        params = "exact" if kind == "flat" else " ".join(f"{k}={v}" for k, v in index.items() if k != "metric")
+        row[kind] = {"build_s": r["build_s"], "query_p50_ms": r["p50_ms"], "query_p95_ms": r["p95_ms"], "recall_at_10": r["recall@10"],
+                     "filtered_p50_ms": r["filtered_p50_ms"], "filtered_p95_ms": r["filtered_p95_ms"], "bytes": r["bytes"], "params": params}
     return row
 
 

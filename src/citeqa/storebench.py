@@ -1,4 +1,8 @@
-"""Time a vector store on random unit vectors: `python -m citeqa.storebench milvus-lite 10000 [uri]`."""
+"""The store benchmark: a vector store on random unit vectors, the same code for FAISS and Milvus.
+
+`citeqa bench --scale N` runs it for each FAISS kind; `python -m citeqa.storebench milvus-lite 10000 [uri]`
+for any store kind `open_store` knows.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,16 @@ def bench_store(kind: str, n: int, dim: int = 384, queries: int = 100, uri: str 
     data, probes = (x / np.linalg.norm(x, axis=1, keepdims=True) for x in (rng.standard_normal((m, dim), dtype=np.float32) for m in (n, queries)))
     items = [StoredVector(i, f"d{i // 100}", ("zh", "en")[i % 2], ("NNI", "CSTI", "UKRI", "ESFRI")[i % 4], f"m{i % 50}", "body") for i in range(n)]
     tmp, started = Path(tempfile.mkdtemp(prefix="citeqa-bench-")), time.perf_counter()
+    try:
+        return _run(kind, n, dim, data, probes, items, tmp, started, uri)
+    finally:  # also when a caller's time budget interrupts the build
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(kind: str, n: int, dim: int, data: np.ndarray, probes: np.ndarray, items: list[StoredVector], tmp: Path, started: float,
+         uri: str | None) -> dict[str, Any]:
+    from .milvusstore import MilvusStore
+
     if kind.startswith("milvus"):
         store: Any = MilvusStore(uri or tmp / "bench.db", f"citeqa_bench_{n}", dim)
         if store.count():  # left over on a server by an interrupted run
@@ -50,7 +64,9 @@ def bench_store(kind: str, n: int, dim: int = 384, queries: int = 100, uri: str 
     first = time.perf_counter()
     subset = np.arange(0, n, 50)
     truths = (np.argsort(-(probes @ data.T), axis=1)[:, :10], subset[np.argsort(-(probes @ data[subset].T), axis=1)[:, :10]])
-    result: dict[str, Any] = {"store": store.name, "n": n, "dim": dim, "open_s": round(opened - started, 2), "build_s": round(built - opened, 2), "first_query_ms": round((first - built) * 1000, 1)}
+    saved = sum(f.stat().st_size for f in (tmp / "store").rglob("*") if f.is_file()) if (tmp / "store").is_dir() else 0
+    result: dict[str, Any] = {"store": store.name, "n": n, "dim": dim, "open_s": round(opened - started, 2), "build_s": round(built - opened, 2),
+                              "first_query_ms": round((first - built) * 1000, 1), "bytes": saved, "describe": store.describe()}
     for label, filters, truth in (("", None, truths[0]), ("filtered_", {"measure": "m0"}, truths[1])):
         times, recall = [], []
         for q, expected in zip(probes, truth):
@@ -62,7 +78,6 @@ def bench_store(kind: str, n: int, dim: int = 384, queries: int = 100, uri: str 
     if isinstance(store, MilvusStore):
         store.client.drop_collection(store.collection)
         store.close()
-    shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 
