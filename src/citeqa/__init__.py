@@ -10,7 +10,6 @@ Names are imported on first use, so `import citeqa` stays cheap for the command 
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
 
 _EXPORTS = {
     "Searcher": "searcher",
@@ -33,7 +32,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _EXPORTS:
         return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'citeqa' has no attribute {name!r}")
