@@ -10,13 +10,12 @@ import csv
 import html
 import io
 import json
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
+from .atomicfile import write_atomic
 from .check import ClaimReport, check_claim
 from .search import QueryError, Searcher
 
@@ -50,12 +49,7 @@ def read_claims(path: Path) -> list[str]:
     return draft_sentences(text)
 
 
-def _write(path: Path, text: str, encoding: str = "utf-8") -> None:
-    """Atomic write: a reader never sees half a report."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding=encoding, newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
+
 
 
 def _evidence_line(r: ClaimReport) -> str:
@@ -117,7 +111,7 @@ def write_reports(reports: list[ClaimReport], folder: Path) -> list[Path]:
              (folder / "claims.html", to_html(reports), "utf-8"),
              (folder / "claims.json", json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=1), "utf-8")]
     for path, text, enc in files:
-        _write(path, text, enc)
+        write_atomic(path, text, enc)
     return [p for p, _, _ in files]
 
 

@@ -132,7 +132,8 @@ def _suite(suite: Path, index: Path, compare: bool, as_json: bool, report: Optio
         _fail(f"suite file {suite} not found: pass --suite eval/suite.toml (format described in that file)")
     from .suite_report import render, render_compact, run
 
-    from .evaluate import report_folder, write_text_atomic
+    from .atomicfile import write_atomic
+    from .evaluate import report_folder
 
     try:
         folder = report_folder(report) if report else None
@@ -140,9 +141,9 @@ def _suite(suite: Path, index: Path, compare: bool, as_json: bool, report: Optio
         _fail(str(exc))
     results = run(suite, Path(index) / "suite", compare=compare, say=lambda m: print(m, file=sys.stderr))
     if folder:
-        write_text_atomic(folder / "results.json", json.dumps(results, ensure_ascii=False, indent=1) + "\n")
-        write_text_atomic(folder / "table.md", render(results) + "\n")
-        write_text_atomic(folder / "summary.md", render_compact(results) + "\n")
+        write_atomic(folder / "results.json", json.dumps(results, ensure_ascii=False, indent=1) + "\n")
+        write_atomic(folder / "table.md", render(results) + "\n")
+        write_atomic(folder / "summary.md", render_compact(results) + "\n")
     print(json.dumps(results, ensure_ascii=False) if as_json else render_compact(results))
 
 

@@ -21,6 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
+from .atomicfile import write_atomic
+
 T = TypeVar("T")
 
 FORMAT = b"citeqa-jieba-table 1\n"
@@ -140,19 +142,6 @@ def write_table(path: Path, freq: dict[str, int], total: int, tags: dict[str, st
         at += len(data)
     header = marshal.dumps({"total": total, "counts": (len(freq), len(tags)), "blocks": blocks})
     write_atomic(path, FORMAT + len(header).to_bytes(8, "little") + header + blob.getvalue())
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a cache file whole or not at all (temp file + os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _code_key(code: Any) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from .atomicfile import write_atomic
 from citeqa.models import SearchResult
 
 RANKING_METRICS = [f"hit_rate@{j}" for j in range(1, 11)] + ["mrr@10", "ndcg@10"]
@@ -264,12 +265,6 @@ def report_folder(path: str | Path) -> Path:
     return out
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_report(run: EvalRun | dict[str, EvalRun], out_dir: str | Path) -> None:
     """Write metrics.json, report.md and recall_at_k.png; a dict of named runs is an ablation."""
     import matplotlib
@@ -280,7 +275,7 @@ def write_report(run: EvalRun | dict[str, EvalRun], out_dir: str | Path) -> None
     out = report_folder(out_dir)
     runs = run if isinstance(run, dict) else {"": run}
     metrics = {name: r.metrics() for name, r in runs.items()}
-    write_text_atomic(out / "metrics.json", json.dumps(metrics if isinstance(run, dict) else metrics[""], ensure_ascii=False, indent=2))
+    write_atomic(out / "metrics.json", json.dumps(metrics if isinstance(run, dict) else metrics[""], ensure_ascii=False, indent=2))
 
     lines = ["# citeqa retrieval evaluation", ""]
     if isinstance(run, dict):
@@ -292,7 +287,7 @@ def write_report(run: EvalRun | dict[str, EvalRun], out_dir: str | Path) -> None
         lines += ["## Ablation", ""] + _table(["method"] + [f"{k} ({label})" for label, k in cols], body) + [""]
     for name, r in runs.items():
         lines += [f"## {name or 'Metrics'}", ""] + _run_section(r, metrics[name]) + [""]
-    write_text_atomic(out / "report.md", "\n".join(lines))
+    write_atomic(out / "report.md", "\n".join(lines))
 
     langs = sorted({row.lang for r in runs.values() for row in r.rows})
     fig, axes = plt.subplots(1, len(langs), figsize=(5.5 * len(langs) + 3, 4.5), sharey=True, squeeze=False)

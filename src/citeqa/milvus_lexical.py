@@ -13,7 +13,6 @@ cluster answers the whole query. Filters run in the engine on the same fields as
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomicfile import write_atomic
 from .lexical import ChannelResult, LexicalIndex
 from .vectorstore import FILTER_FIELDS, StoredVector, milvus_expression
 
@@ -59,24 +59,12 @@ class TermTable:
 
     def save(self, path: Path) -> None:
         body = json.dumps({"rare": self.rare, "terms": self.terms, "maxima": self.maxima.tolist()}, ensure_ascii=False)
-        _write_atomic(Path(path), body)
+        write_atomic(path, body)
 
     @classmethod
     def load(cls, path: Path) -> "TermTable":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls(data["terms"], np.asarray(data["maxima"], np.float32), float(data["rare"]))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def passage_matrix(index: LexicalIndex) -> Any:

@@ -12,6 +12,8 @@ import json
 import os
 from pathlib import Path
 
+from .atomicfile import write_atomic
+
 TYPE_CHECKING = False  # typing is not imported on the way to a running app
 if TYPE_CHECKING:
     from typing import Any
@@ -23,9 +25,7 @@ SERVE_FILE = ".citeqa-serve.json"  # in the index folder while `citeqa serve` ru
 def announce(index_dir: Path, url: str) -> None:
     """Tell `citeqa ask` on this index where the running app answers (removed when the app exits)."""
     path = Path(index_dir) / SERVE_FILE
-    tmp = path.with_name(f"{SERVE_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps({"url": url, "pid": os.getpid()}))
 
     def withdraw() -> None:
         if announced(index_dir, alive_only=False) == url:
