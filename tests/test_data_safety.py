@@ -185,6 +185,18 @@ def test_two_pages_of_one_site_become_two_files_with_their_own_references(tiny_c
     assert len(list((tiny_corpus / "sources").iterdir())) == 2
 
 
+def test_adding_a_url_never_overwrites_the_users_own_file_for_it(tiny_corpus, tmp_path, site, no_build):
+    mine = tiny_corpus / "notes.html"
+    mine.write_text("<html><body><p>My own annotated copy of the about-us page.</p></body></html>", encoding="utf-8")
+    before = mine.read_bytes()
+    assert add(tiny_corpus, str(mine), "--url", f"{site}/about-us", "--cites", "4").exit_code == 0  # registered in place
+    again = add(tiny_corpus, f"{site}/about-us", "--cites", "5", "--allow-private")  # the page differs from the file
+    assert again.exit_code == 0, again.output
+    assert mine.read_bytes() == before
+    fetched = add(tiny_corpus, f"{site}/news", "--allow-private")  # a page citeqa fetched itself may be refreshed
+    assert fetched.exit_code == 0 and any(d.get("fetched") for d in entries(tiny_corpus) if d["url"] == f"{site}/news")
+
+
 def test_same_file_name_twice_keeps_both_and_same_content_is_one_entry(tiny_corpus, tmp_path, no_build):
     for sub, text in (("a", "First report on research budgets."), ("b", "Second report on evaluation.")):
         (tmp_path / sub).mkdir()

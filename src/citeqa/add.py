@@ -85,10 +85,13 @@ def add_source(corpus: Path, name: str, data: bytes | None, url: str | None = No
     elif url and (existing := next((d for d in docs if d.get("url") == url and (corpus / d.get("path", "")).is_file()), None)):
         path, how = corpus / existing["path"], "same URL"
         if data is not None and _sha(path.read_bytes()) != _sha(data):
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)  # the page citeqa fetched from this URL, refreshed
-            how = "same URL, content refreshed"
+            if existing.get("fetched"):  # a page citeqa itself fetched from this URL: refresh it
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                tmp.write_bytes(data)
+                os.replace(tmp, path)
+                how = "same URL, content refreshed"
+            else:  # the user's own file for this URL is never overwritten
+                how = "same URL; the page changed but the file in the corpus is yours and is kept as it is"
     elif data is not None and (same := _same_content(corpus, _sha(data))) is not None:
         path, how = same, f"same content as {same.relative_to(corpus)}"
     rel = str(path.relative_to(corpus)) if path else None
@@ -100,6 +103,8 @@ def add_source(corpus: Path, name: str, data: bytes | None, url: str | None = No
         how, rel = ("fetched" if url else "copied"), str(path.relative_to(corpus))
     doc_id = existing.get("id") if existing and existing.get("id") else _unique_id(corpus, slug(path.stem))
     entry = {"path": rel, "url": url, "cites": cites, "title": title}
+    if created is not None and url:
+        entry["fetched"] = True  # citeqa wrote this file from the URL, so a later add of the URL may refresh it
     if existing is None:
         entry = {"id": doc_id, **entry, "kind": "source"}  # an existing entry keeps its id and kind
     try:
