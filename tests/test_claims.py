@@ -104,12 +104,20 @@ def test_check_cli_writes_every_report(searcher, tmp_path, capsys):
     draft = tmp_path / "draft.txt"
     draft.write_text("UKRI manages about 9 billion US dollars of research funding per year.\n欧洲研究基础设施战略论坛成立于2002年。\n")
     assert check_cli(searcher, None, draft, tmp_path / "rep", False, 3) == 1  # one claim is contradicted
-    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["claims.csv", "claims.html", "claims.json", "claims.md"]
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir() if not p.name.startswith(".")) == ["claims.csv", "claims.html", "claims.json", "claims.md"]
     md = (tmp_path / "rep" / "claims.md").read_text(encoding="utf-8")
     assert "CONTRADICTED" in md and "SUPPORTED" in md
     assert check_cli(searcher, "欧洲研究基础设施战略论坛成立于2002年。", None, None, True, 2) == 0
     assert json.loads(capsys.readouterr().out.split("wrote ")[-1].split("\n", 1)[1])["verdict"] == "supported"
     assert check_cli(searcher, None, None, None, False, 3) == 2
+
+
+def test_check_reports_never_replace_a_users_files(searcher, tmp_path, capsys):
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "claims.md").write_text("my own notes", encoding="utf-8")
+    assert check_cli(searcher, "欧洲研究基础设施战略论坛成立于2002年。", None, mine, False, 2) == 2
+    assert (mine / "claims.md").read_text(encoding="utf-8") == "my own notes" and "new or empty folder" in capsys.readouterr().out
 
 
 def test_evaluate_claims_reports_classes_kinds_and_confusion(searcher, tmp_path):

@@ -105,8 +105,14 @@ def to_html(reports: list[ClaimReport]) -> str:
 
 
 def write_reports(reports: list[ClaimReport], folder: Path) -> list[Path]:
-    """claims.md, claims.csv (with BOM for spreadsheets), claims.html and claims.json in `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """claims.md, claims.csv (with BOM for spreadsheets), claims.html and claims.json in `folder`.
+
+    The folder must be new, empty or one citeqa wrote reports into (ValueError otherwise), so a
+    user's own claims.md is never replaced.
+    """
+    from .evaluate import report_folder
+
+    folder = report_folder(folder)
     files = [(folder / "claims.md", to_markdown(reports), "utf-8"), (folder / "claims.csv", to_csv(reports), "utf-8-sig"),
              (folder / "claims.html", to_html(reports), "utf-8"),
              (folder / "claims.json", json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=1), "utf-8")]
@@ -163,6 +169,11 @@ def check_cli(searcher: Searcher, claim: str | None, file: Path | None, report_d
         for r in reports:
             _print_one(r, out)
     if report_dir:
-        for p in write_reports(reports, Path(report_dir)):
+        try:
+            written = write_reports(reports, Path(report_dir))
+        except ValueError as e:
+            out.write(f"error: {e}\n")
+            return 2
+        for p in written:
             out.write(f"wrote {p}\n") if not as_json else None
     return 0 if all(r.verdict == "supported" for r in reports) else 1
