@@ -23,6 +23,9 @@ import numpy as np
 
 EMPTY = "\u2400"  # stands in for a passage with no token in this channel (bm25s needs one)
 PARAMS = {"k1": 1.2, "b": 0.75}
+SAMPLE = 20_000  # longest posting list whose partial sums give the pruning threshold (a lower bound of the k-th best)
+LOOKUP_COST = 16  # a binary search in a posting list costs about this many sequential postings
+MAXIMA = "maxima.npy"  # each term's best score: the bounds that let a search skip common terms' postings
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,11 @@ class LexicalIndex:
     """
 
     def __init__(self, vocab: dict[str, int], scores: dict[str, np.ndarray], n: int, rare: float | None = None,
-                 model: Any = None, folder: Path | None = None) -> None:
+                 model: Any = None, folder: Path | None = None, maxima: np.ndarray | None = None) -> None:
         self.vocab, self.n, self._model, self._folder = vocab, n, model, folder
-        self._data, self._indices, self._indptr = scores["data"], scores["indices"], scores["indptr"]
+        # plain ndarray views of the memory maps: np.memmap's Python-level __getitem__ costs more than a slice
+        self._data, self._indices, self._indptr = (np.asarray(scores[k]) for k in ("data", "indices", "indptr"))
+        self._max = maxima
         self.rare = self._rare_ceiling() if rare is None else rare
 
     @property
@@ -87,18 +92,24 @@ class LexicalIndex:
             self._model = bm25s.BM25.load(str(self._folder), mmap=True, show_progress=False)
         return self._model
 
+    def maxima(self) -> np.ndarray:
+        """Each term's best score in the collection (0 for a term without postings)."""
+        if self._max is None:
+            starts, ends = np.asarray(self._indptr[:-1]), np.asarray(self._indptr[1:])
+            nonempty = starts < ends
+            self._max = np.zeros(len(starts), np.float32)
+            if nonempty.any():
+                self._max[nonempty] = np.maximum.reduceat(np.asarray(self._data, dtype=np.float32), starts[nonempty])
+        return self._max
+
     def _rare_ceiling(self) -> float:
         """What a question term the collection lacks would have scored: a rare term's best score.
 
         Counting absent terms in the ceiling keeps "What is the capital of France?" from
         scoring a full match on "capital" alone in a corpus that never names France.
         """
-        starts = np.asarray(self._indptr[:-1])
-        nonempty = starts < np.asarray(self._indptr[1:])
-        if not nonempty.any():
-            return 1.0
-        maxima = np.maximum.reduceat(np.asarray(self._data, dtype=np.float32), starts[nonempty])
-        return float(np.percentile(maxima, 90))
+        maxima = self.maxima()
+        return float(np.percentile(maxima[maxima > 0], 90)) if (maxima > 0).any() else 1.0
 
     @classmethod
     def build(cls, tokens: list[list[str]]) -> "LexicalIndex":
@@ -110,6 +121,7 @@ class LexicalIndex:
 
     def save(self, folder: Path) -> None:
         self.model.save(str(folder), show_progress=False)
+        np.save(Path(folder) / MAXIMA, self.maxima())  # the pruned search's term bounds, read at load
         (Path(folder) / "citeqa.json").write_text(json.dumps({"passages": self.n, "rare": self.rare}), encoding="utf-8")
 
     @classmethod
@@ -118,13 +130,21 @@ class LexicalIndex:
         meta = json.loads((folder / "citeqa.json").read_text(encoding="utf-8"))
         vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
         scores = {k: np.load(folder / f"{k}.csc.index.npy", mmap_mode="r") for k in ("data", "indices", "indptr")}
-        return cls(vocab, scores, meta["passages"], meta["rare"], folder=folder)
+        maxima = np.load(folder / MAXIMA, mmap_mode="r") if (folder / MAXIMA).exists() else None
+        return cls(vocab, scores, meta["passages"], meta["rare"], folder=folder, maxima=maxima)
 
     def __contains__(self, term: str) -> bool:
         return term in self.vocab
 
-    def search(self, terms: list[tuple[str, float]]) -> ChannelResult:
-        """Weighted BM25 of every passage that holds a query term, normalised to [0, 1]."""
+    def term_max(self, tid: int) -> float:
+        """The term's best score in the collection (saved at build; read from its postings otherwise)."""
+        if self._max is not None:
+            return float(self._max[tid])
+        lo, hi = int(self._indptr[tid]), int(self._indptr[tid + 1])
+        return float(np.max(self._data[lo:hi])) if hi > lo else 0.0
+
+    def _plan(self, terms: list[tuple[str, float]]) -> tuple[list[tuple[int, float, float]], float]:
+        """(term id, weight, upper bound) of the query's indexed terms, best bound first, and the ceiling."""
         merged: dict[int, float] = {}
         ceiling = 0.0
         for term, weight in terms:
@@ -135,25 +155,85 @@ class LexicalIndex:
                 ceiling += weight * self.rare
             else:
                 merged[tid] = merged.get(tid, 0.0) + weight
-        if not merged:
+        plan = [(tid, w, w * self.term_max(tid)) for tid, w in merged.items()]
+        plan = sorted((p for p in plan if p[2] > 0), key=lambda p: -p[2])
+        return plan, ceiling + sum(p[2] for p in plan)
+
+    def _postings(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = int(self._indptr[tid]), int(self._indptr[tid + 1])
+        return np.asarray(self._indices[lo:hi]), np.asarray(self._data[lo:hi])
+
+    def _scores_of(self, tid: int, rows: np.ndarray) -> np.ndarray:
+        """The term's score in each of `rows` (sorted), 0 where absent: a binary search per row."""
+        lo, hi = int(self._indptr[tid]), int(self._indptr[tid + 1])
+        out = np.zeros(len(rows), np.float64)
+        if hi <= lo or not len(rows):
+            return out
+        postings = self._indices[lo:hi]
+        at = np.minimum(np.searchsorted(postings, rows), hi - lo - 1)
+        hit = postings[at] == rows
+        out[hit] = self._data[lo + at[hit]]
+        return out
+
+    def search(self, terms: list[tuple[str, float]], k: int | None = None, filters: dict[str, str] | None = None,
+               rows: np.ndarray | None = None, mask: np.ndarray | None = None) -> ChannelResult:
+        """The k best passages (within `mask`), or the scores of `rows`, by weighted BM25 normalised to [0, 1].
+
+        Exact, without scoring every passage that holds a query term (MaxScore): terms are added
+        best bound first; once the k-th best partial sum reaches what the remaining terms could
+        add at most, no passage outside the candidates can enter the top k, and the remaining
+        (common) terms are only looked up for the candidates still able to make it. `filters`
+        is for engines that take them (see MilvusLexical); here `mask` does that work.
+        """
+        plan, ceiling = self._plan(terms)
+        if not plan:
             return ChannelResult.empty()
-        rows, values = [], []
-        for tid, weight in merged.items():
-            lo, hi = int(self._indptr[tid]), int(self._indptr[tid + 1])
-            if hi <= lo:
-                continue
-            data = np.asarray(self._data[lo:hi], dtype=np.float32)
-            rows.append(np.asarray(self._indices[lo:hi], dtype=np.int64))
-            values.append(weight * data)
-            ceiling += weight * float(data.max())
-        if not rows:
-            return ChannelResult.empty()
-        all_rows, all_values = np.concatenate(rows), np.concatenate(values)
-        if len(all_rows) * 16 >= self.n:  # common terms: one dense pass beats sorting the postings
-            dense = np.bincount(all_rows, weights=all_values, minlength=self.n)
-            uniq = np.flatnonzero(dense)
-            summed = dense[uniq].astype(np.float32)
-        else:
-            uniq, inverse = np.unique(all_rows, return_inverse=True)
-            summed = np.bincount(inverse, weights=all_values).astype(np.float32)
-        return ChannelResult(uniq, summed / ceiling if ceiling > 0 else summed)
+        if rows is not None:
+            rows = np.unique(np.asarray(rows, np.int64))
+            total = sum(w * self._scores_of(tid, rows) for tid, w, _ in plan)
+            keep = total > 0
+            return ChannelResult(rows[keep], (total[keep] / ceiling).astype(np.float32))
+        k = self.n if k is None else max(1, k)
+        acc = np.zeros(self.n, np.float32)  # partial sums (calloc: pages are zeroed only where touched)
+        probe = None  # one short posting list: its partial sums bound the k-th best from below
+        bounds = np.cumsum([p[2] for p in plan][::-1])[::-1].tolist() + [0.0]  # what the terms from i on add at most
+        slack = 1e-5 * bounds[0]  # float32 partial sums are not exact: never prune on a rounding difference
+        theta, at = 0.0, len(plan)
+        for i, (tid, w, _) in enumerate(plan):
+            if probe is not None:
+                theta = _kth(acc[probe], k)
+            if theta - slack >= bounds[i] and self._cheaper_to_look_up(acc, theta - bounds[i] - slack, plan[i:]):
+                at = i
+                break
+            found, values = self._postings(tid)
+            acc[found] += np.float32(w) * values
+            allowed = found if mask is None else found[mask[found]]
+            if probe is None and k <= len(allowed) <= SAMPLE:
+                probe = allowed
+        if probe is not None:
+            theta = _kth(acc[probe], k)
+        keep = acc >= max(theta - bounds[at] - slack, np.finfo(np.float32).tiny)  # could still reach the k-th best
+        cand = np.flatnonzero(keep if mask is None else keep & mask)
+        part = acc[cand].astype(np.float64)
+        for i in range(at, len(plan)):  # lookups only: no passage outside `cand` can reach the top k
+            tid, w, _ = plan[i]
+            part += w * self._scores_of(tid, cand)
+            theta = max(theta, _kth(part, k))
+            alive = part + bounds[i + 1] >= theta - slack
+            cand, part = cand[alive], part[alive]
+        if len(cand) > k:
+            best = np.sort(np.argpartition(-part, k - 1)[:k])
+            cand, part = cand[best], part[best]
+        return ChannelResult(cand, (part / ceiling).astype(np.float32))
+
+    def _cheaper_to_look_up(self, acc: np.ndarray, floor: float, rest: list[tuple[int, float, float]]) -> bool:
+        """Whether binary searches for the passages still in the race beat reading the rest of the postings."""
+        left = sum(int(self._indptr[t + 1] - self._indptr[t]) for t, _, _ in rest)
+        return int(np.count_nonzero(acc >= max(floor, np.finfo(np.float32).tiny))) * LOOKUP_COST * len(rest) <= left
+
+
+def _kth(scores: np.ndarray, k: int) -> float:
+    """The k-th largest score (0 while there are fewer than k)."""
+    if len(scores) < k:
+        return 0.0
+    return float(np.partition(scores, len(scores) - k)[len(scores) - k])

@@ -174,8 +174,9 @@ class MilvusLexical:
         ceiling += sum(w * float(self.table.maxima[tid]) for tid, w in vector.items())
         return vector, ceiling
 
-    def search(self, terms: list[tuple[str, float]], k: int = 100, filters: dict[str, str] | None = None, rows: np.ndarray | None = None) -> ChannelResult:
-        """Weighted BM25 of the k best passages (or of `rows`), normalised to [0, 1]."""
+    def search(self, terms: list[tuple[str, float]], k: int = 100, filters: dict[str, str] | None = None, rows: np.ndarray | None = None,
+               mask: np.ndarray | None = None) -> ChannelResult:
+        """Weighted BM25 of the k best passages (or of `rows`), normalised to [0, 1]; filters run in Milvus (`mask` is unused)."""
         vector, ceiling = self.query(terms)
         expression = milvus_expression(filters)
         if not vector or ceiling <= 0:
@@ -234,13 +235,13 @@ def bench(n: int, queries: int = 200, k: int = 10, uri: str | None = None) -> di
         t_local, t_remote, agree, max_diff = [], [], [], 0.0
         for terms in probes:
             t0 = time.perf_counter()
-            want = local.search(terms).top(k, mask)
+            want = local.search(terms, k, mask=mask)
             t1 = time.perf_counter()
             got = remote.search(terms, k, filters)
             t2 = time.perf_counter()
             t_local.append((t1 - t0) * 1000)
             t_remote.append((t2 - t1) * 1000)
-            exact = local.search(terms).lookup(got.rows)  # each Milvus hit's score as LexicalIndex computes it
+            exact = local.search(terms, rows=got.rows).lookup(got.rows)  # each Milvus hit's score as LexicalIndex computes it
             kth = float(want.scores.min()) if len(want.rows) else 0.0
             agree.append(float(np.sum(exact >= kth - 1e-6)) / max(len(want.rows), 1) if len(want.rows) else float(not len(got.rows)))
             max_diff = max(max_diff, float(np.abs(exact - got.scores).max()) if len(got.rows) else 0.0)

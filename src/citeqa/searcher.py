@@ -95,7 +95,7 @@ class Searcher:
     def _vectors(folder: Path) -> np.ndarray | None:
         """Local vectors, memory-mapped (absent when the vectors live in Milvus)."""
         path = folder / "dense" / "vectors.npy"
-        return np.load(path, mmap_mode="r") if path.exists() else None
+        return np.asarray(np.load(path, mmap_mode="r")) if path.exists() else None  # a plain view: cheaper to index
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", encoder: Encoder | None = None, weights: Weights = Weights()) -> "Searcher":
@@ -153,18 +153,13 @@ class Searcher:
         mask, pushed = self.mask(filters), (filters.pushed() if filters else None)
         if qvecs is None:
             qvecs = self.encoder.encode_queries(self.query_texts(q))
-        dense = [self.dense.search(v, k0, pushed) for v in qvecs]
-        remote = not isinstance(self.zh, LexicalIndex)  # Milvus: top k0 from the engine, filters pushed down
-        if remote:
-            lex_zh, lex_en = self.zh.search(q.zh_terms, k0, pushed), self.en.search(q.en_terms, k0, pushed)
-        else:
-            lex_zh, lex_en = self.zh.search(q.zh_terms), self.en.search(q.en_terms)
-        parts = [d.rows for d in dense] + [lex_zh.top(k0, mask).rows, lex_en.top(k0, mask).rows]
+        dense = self.dense.search_all(qvecs, k0, pushed, mask)
+        lexical = [(self.zh, q.zh_terms), (self.en, q.en_terms)]  # local BM25 or Milvus: the same calls
+        parts = [d.rows for d in dense] + [ch.search(terms, k0, pushed, mask=mask).rows for ch, terms in lexical]
         rows = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
         if mask is not None:
             rows = rows[mask[rows]]
-        if remote:  # every candidate's lexical score, not only the engine's top k0
-            lex_zh, lex_en = self.zh.search(q.zh_terms, rows=rows), self.en.search(q.en_terms, rows=rows)
+        lex_zh, lex_en = (ch.search(terms, rows=rows) for ch, terms in lexical)  # every candidate's exact score
         scored = [self.dense.score(v, rows, d) for v, d in zip(qvecs, dense)]
         return Features(
             rows=rows,

@@ -94,7 +94,7 @@ def prepare(searcher: Searcher, s: SuiteSet, progress: bool = True) -> list[Prep
 
 def _baselines(searcher: Searcher, item: GoldItem, qvec: np.ndarray) -> dict[str, list[bool]]:
     """Plain BM25 over jieba tokens, plain dense cosine, and their RRF (k = 60), over the same passages."""
-    bm25 = searcher.zh.search([(t, 1.0) for t in zh_tokens(item.question)]).top(100)
+    bm25 = searcher.zh.search([(t, 1.0) for t in zh_tokens(item.question)], 100)
     bm25_rows = bm25.rows[np.argsort(-bm25.scores, kind="stable")]
     dense_rows = np.array([r for r, _ in searcher.dense.store.search(qvec, 100)], np.int64)
     fused: dict[int, float] = {}
