@@ -207,9 +207,9 @@ class LexicalIndex:
                 break
             found, values = self._postings(tid)
             acc[found] += np.float32(w) * values
-            allowed = found if mask is None else found[mask[found]]
-            if probe is None and k <= len(allowed) <= SAMPLE:
-                probe = allowed
+            if probe is None and k <= len(found) <= SAMPLE:
+                allowed = found if mask is None else found[mask[found]]
+                probe = allowed if len(allowed) >= k else None
         if probe is not None:
             theta = _kth(acc[probe], k)
         keep = acc >= max(theta - bounds[at] - slack, np.finfo(np.float32).tiny)  # could still reach the k-th best
