@@ -8,7 +8,7 @@ import json
 import jieba
 import pytest
 
-from citeqa import lexicon as lexicon_module
+from citeqa import lexicon_build as lexicon_module
 from citeqa import mining
 from citeqa.lexicon import FORMAT_VERSION, Lexicon, TermPair, WeightedTerm
 

@@ -16,16 +16,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from .clean import _CJK_RE
 from .sections import section_title, split_at_headings
 from .models import Chunk, Document
+from .text import SENTENCE_END, detect_lang  # noqa: F401  (detect_lang: re-exported for readers of chunks)
 
 CHUNKER_VERSION = "structure-v2"  # v2: headings per document type, passages continue across page breaks
 
 CITATION = re.compile(r"\[(\d{1,3}(?:\s*[-–,，]\s*\d{1,3})*)\]")
 TABLE_CELL = re.compile(r"^(表\s*\d+ · [^：\n]+ · [^：\n]+)：")
 LIST_LEAD = re.compile(r"^([一二三四五六七八九十]+是)([^，。；]{2,40})")
-SENTENCE_END = re.compile(r"(?<=[。！？!?；;])[”’」』）)]*(?:\s*\[[\d,\s\-–]+\])?|(?<=[.!?])\s+(?=[A-Z\[(])|\n\n")
 
 
 @dataclass(frozen=True)
@@ -50,12 +49,6 @@ def parse_citations(text: str) -> tuple[int, ...]:
             else:
                 found.add(lo)
     return tuple(sorted(found))
-
-
-def detect_lang(text: str) -> str:
-    """Chinese when over 30 % of the letters are CJK (clean.is_cjk_text, counted in C: it was most of chunking's time)."""
-    letters = sum(map(str.isalpha, text))
-    return "zh" if letters and sum(map(str.isalpha, _CJK_RE.findall(text))) / letters > 0.3 else "en"
 
 
 def _paragraph_spans(text: str) -> list[tuple[int, int]]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .chunk import SENTENCE_END
 from .models import Chunk, Citation, Document, Hit, Reference
 from .query import Query
-from .text import en_tokens
+from .text import SENTENCE_END, en_tokens
 
 
 class Citer:

@@ -5,7 +5,7 @@ remark. A mined pair is kept only when CC-CEDICT supports it: enough of the Engl
 words are senses of the Chinese term's words, or the acronym's letters are initials of those
 senses, or the acronym abbreviates a full name that passed. Everything here is linear in the
 corpus: each bracket looks back a bounded window, and "does the corpus use this term again"
-is counted in the build's one walk over its tokens (`lexicon._scan`).
+is counted in the build's one walk over its tokens (`lexicon_build._scan`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from functools import lru_cache
 import jieba.posseg
 
 from .cedict import all_definitions, content_words, segment, stem_key
+from .text import is_acronym  # noqa: F401  (re-exported: the term table reads acronyms too)
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _GLOSS = re.compile(r"[（(]([^（）()]{1,200})[）)]")
@@ -43,13 +44,6 @@ class Site:
     fallback: str  # chosen when none of `options` recurs
     content: str
     alias: str = ""  # the short form of （以下简称“…”）
-
-
-def is_acronym(word: str) -> bool:
-    """NNI, R&D, NSIs, ImPACT: mostly capitals (Build-Dependencies is a word, not an acronym)."""
-    letters = [c for c in word if c.isalpha()]
-    upper = sum(c.isupper() for c in letters)
-    return bool(re.fullmatch(r"[A-Za-z][A-Za-z&.\-]*", word)) and upper >= 2 and 2 * upper >= len(letters)
 
 
 def abbreviates(short: str, long: str) -> bool:

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from .chunk import detect_lang
-from .text import en_tokens, to_halfwidth, zh_tokens
+from .text import detect_lang, en_tokens, to_halfwidth, zh_tokens
 
 MAX_QUERY_CHARS = 2000
 

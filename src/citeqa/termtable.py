@@ -12,8 +12,7 @@ import jieba
 
 from .cedict import definitions, dictionary_words
 from .cooccur import Cooccurrence
-from .mining import is_acronym
-from .text import ZH_STOP, en_tokens, stem, to_halfwidth
+from .text import ZH_STOP, en_tokens, is_acronym, stem, to_halfwidth
 from .translate import EN_WORD, FUNCTION, LIGHT, NUMBERS, latin_tokens, phrase_key, share, units, word_tokens
 
 if TYPE_CHECKING:

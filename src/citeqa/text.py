@@ -1,4 +1,6 @@
-"""Tokens for lexical search: jieba words for Chinese, stemmed words for English.
+"""Text helpers shared by the build and the search: tokens, language, sentence ends, acronyms.
+
+Tokens for lexical search: jieba words for Chinese, stemmed words for English.
 
 One tokenizer for passages and questions alike, so both sides of a BM25 match agree.
 BM25 over unsegmented Chinese scores ~0; jieba's search mode also emits the short words
@@ -20,6 +22,23 @@ jieba.setLogLevel(logging.WARNING)
 _STEMMER = Stemmer.Stemmer("english")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9&'\-]*|\d+(?:\.\d+)?")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # ideographs, extension A and compatibility ideographs
+_CJK_LETTER = re.compile(f"[{CJK}]")
+SENTENCE_END = re.compile(r"(?<=[。！？!?；;])[”’」』）)]*(?:\s*\[[\d,\s\-–]+\])?|(?<=[.!?])\s+(?=[A-Z\[(])|\n\n")
+
+
+def detect_lang(text: str) -> str:
+    """Chinese when over 30 % of the letters are CJK (counted in C: it was most of chunking's time)."""
+    letters = sum(map(str.isalpha, text))
+    return "zh" if letters and sum(map(str.isalpha, _CJK_LETTER.findall(text))) / letters > 0.3 else "en"
+
+
+def is_acronym(word: str) -> bool:
+    """NNI, R&D, NSIs, ImPACT: mostly capitals (Build-Dependencies is a word, not an acronym)."""
+    letters = [c for c in word if c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z&.\-]*", word)) and upper >= 2 and 2 * upper >= len(letters)
+
 
 EN_STOP = frozenset(
     """a about above after again all also am an and any are as at be been before being below between both but by can could
