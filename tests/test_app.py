@@ -146,6 +146,14 @@ def test_documents_tab_lists_documents_encoder_and_bibliography(searcher):
     assert "[30]" in page and "no linked source" in page
 
 
+def test_documents_tab_reads_citing_passages_saved_by_the_build(searcher, monkeypatch):
+    saved = searcher.data.extras["citing"]
+    assert saved and all(int(n) in searcher.chunks[r].citations for n, rows in saved.items() for r in rows)
+    page = ui.documents_html(searcher, CORPUS)
+    monkeypatch.delitem(searcher.data.extras, "citing")  # an index built before the build saved it
+    assert ui.documents_html(searcher, CORPUS) == page
+
+
 def test_launch_binds_loopback_never_shares_and_serves_only_exports(monkeypatch, built_index):
     import gradio as gr
 

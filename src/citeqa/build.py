@@ -158,6 +158,7 @@ def build_index(
         "facets": facets.to_json(),
         "bibliography": {n: ref.__dict__ for n, ref in corpus.bibliography().items()},
         "sources": [src for e in corpus.entries for src in e.sources],
+        "citing": _citing(chunks),
     }
     if store == "milvus":
         manifest["vector_store"] = _fill_milvus(milvus_uri, collection, vectors, chunks)
@@ -282,3 +283,14 @@ def _cached_vectors(index_dir: Path, encoder_name: str) -> dict[str, np.ndarray]
 
 
 __all__ = ["BuildError", "BuildReport", "CorpusError", "build_index", "passage_text"]
+
+
+def _citing(chunks: list[Chunk], keep: int = 5) -> dict[str, list[int]]:
+    """Reference [n] -> the first passages (rows) citing it: what the app's Documents view shows, without parsing every passage."""
+    out: dict[str, list[int]] = {}
+    for row, c in enumerate(chunks):
+        for n in c.citations:
+            rows = out.setdefault(str(n), [])
+            if len(rows) < keep:
+                rows.append(row)
+    return out

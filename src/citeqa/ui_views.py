@@ -164,12 +164,13 @@ def cell_html(searcher: Searcher, cell: Chunk) -> str:
 def documents_html(searcher: Searcher, corpus_dir: Path) -> str:
     """What is indexed and how, and which references can be followed to a source document."""
     data = searcher.data
-    counts: dict[str, int] = {}
-    citing: dict[int, list[Chunk]] = {}  # [n] -> the passages that cite it
-    for c in searcher.chunks:
-        counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-        for n in c.citations:
-            citing.setdefault(n, []).append(c)
+    counts = {doc: int(d.get("chunks", 0)) for doc, d in data.manifest.get("documents", {}).items()}
+    saved = data.extras.get("citing")  # [n] -> rows of the first passages citing it, saved by the build
+    citing: dict[int, list[Chunk]] = {int(n): [searcher.chunks[r] for r in rows] for n, rows in (saved or {}).items()}
+    if saved is None:  # an index built before the build saved it: read the passages
+        for c in searcher.chunks:
+            for n in c.citations:
+                citing.setdefault(n, []).append(c)
 
     def backs(d: Any) -> str:
         """The references a source backs, each with the passages that cite it."""
