@@ -9,7 +9,8 @@ from typing import Any
 
 from .claim_contrast import ruled_out
 from .claims import _CLAUSE, Analyzer, ClaimView, Sentence, is_zh, negated
-from .verify import Fact, _label, _matches
+from .facts import Fact
+from .verify import _label, _matches
 
 # Share of the claim's other terms a sentence must contain before its values are compared, per value kind.
 # Chosen on eval/claims_dev.jsonl (see eval/CLAIMS.md); years need more because many sentences carry one.

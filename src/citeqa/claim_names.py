@@ -12,7 +12,7 @@ from typing import Any
 import jieba
 
 from .text import EN_STOP, ZH_STOP, en_tokens
-from .verify import _is_cjk
+from .facts import _is_cjk
 
 
 # English abbreviations of places a dictionary lists only in full

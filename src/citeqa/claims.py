@@ -18,7 +18,7 @@ import jieba
 from .claim_names import is_zh, same_name
 from .claim_terms import Concept, chinese_coverage, english_coverage, english_forms, stems
 from .text import EN_STOP, ZH_STOP, en_tokens, stem
-from .verify import Fact, _extract, _is_cjk, _lexicon, _normalise, _singular
+from .facts import Fact, _extract, _is_cjk, _lexicon, _normalise, _singular
 
 _SENT = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]?")
 _CLAUSE = re.compile(r"[^，,。；;：:！？!?\n]+")
