@@ -1,4 +1,4 @@
-"""The `citeqa` command line: build, add, ask, serve, bench (info, eval, check, show: cli_review.py; `ask` itself: client.py).
+"""The `citeqa` command line: build, add, ask, serve (info, eval, check, show, bench: cli_review.py; `ask` itself: client.py).
 
 Every command takes --corpus and --index (defaults: ./corpus and ./index); -k and --json
 mean the same wherever they appear. Heavy modules (the build pipeline, gradio, matplotlib)
@@ -280,41 +280,7 @@ def serve(
     launch(index_dir=index, corpus_dir=corpus, host=host, port=port, auth=credentials, searcher=searcher)
 
 
-@app.command()
-def bench(
-    as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object with all figures."),
-    scale: str = typer.Option("", help="Synthetic vector counts for a FAISS-only run on random vectors (comma-separated), e.g. 10000,100000."),
-    searcher_scale: str = typer.Option("", "--searcher-scale", help="Passage counts (e.g. 10000,100000) for the real search path on synthetic indexes of recombined real text: load_s, rss_mb, query and filtered p50/p95, bm25s and FAISS anchors."),
-    gold: Path = typer.Option(Path("eval/gold_dev.jsonl"), "--gold", help="Questions used for end-to-end latency."),
-    cold: int = typer.Option(0, "--cold", min=0, help="Only time N cold `citeqa ask` processes on --index: local (--local) and through a running app (started on a free port if none runs), p50/p95."),
-    server: Optional[str] = typer.Option(None, "--server", help="With --cold: the app to ask (default: the one serving --index, else one started for the run)."),
-    corpus: Path = CorpusOpt,
-    index: Path = IndexOpt,
-) -> None:
-    """Measure build time, encoder and query latency, memory, index size, and FAISS at scale (--cold N: `citeqa ask` from the shell)."""
-    if cold:
-        from .coldstart_bench import bench_command
-
-        return bench_command(cold, server, gold, corpus, index, as_json)
-    from .bench import render_bench, run_bench
-
-    figures = run_bench(corpus_dir=corpus, index_dir=index, gold=gold, scale=[int(x) for x in scale.split(",") if x.strip()], progress=not as_json)
-    sizes = [int(x) for x in searcher_scale.split(",") if x.strip()]
-    if sizes:
-        import tempfile
-
-        from .evaluate import load_gold
-        from .scalebench import run_searcher_scale
-
-        with tempfile.TemporaryDirectory(prefix="citeqa-scale-") as work:
-            figures["searcher_scale"] = run_searcher_scale(sizes, [i.question for i in load_gold(gold)], Path(work) / "scale")
-    if as_json:
-        print(json.dumps(figures, ensure_ascii=False))
-    else:
-        render_bench(out, figures)
-
-
-from . import cli_review  # noqa: E402,F401 - registers info, eval, check and show on `app`
+from . import cli_review  # noqa: E402,F401 - registers info, eval, check, show and bench on `app`
 
 if __name__ == "__main__":  # python -m citeqa.cli: the same entry as `citeqa`
     from .client import main

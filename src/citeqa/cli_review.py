@@ -1,4 +1,4 @@
-"""Commands that read an index: `info`, `eval` (gold sets, the dev suite, claim sets), `check`, `show`.
+"""Commands that read or measure an index: `info`, `eval` (gold sets, the dev suite, claim sets), `check`, `show`, `bench`.
 
 Registered on the same `app` as the rest of the command line (cli.py imports this module).
 """
@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from .cli import IndexOpt, ReadCorpusOpt, _fail, _note_corpus, _searcher, app, out
+from .cli import CorpusOpt, IndexOpt, ReadCorpusOpt, _fail, _note_corpus, _searcher, app, out
 
 
 def _load_index(index: Path, verify: bool | str = True):
@@ -195,3 +195,37 @@ def show(
         out.print(show_passage(index, *parse_target(target)), markup=False, highlight=False)
     except ShowError as exc:
         _fail(str(exc))
+
+
+@app.command()
+def bench(
+    as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object with all figures."),
+    scale: str = typer.Option("", help="Synthetic vector counts for a FAISS-only run on random vectors (comma-separated), e.g. 10000,100000."),
+    searcher_scale: str = typer.Option("", "--searcher-scale", help="Passage counts (e.g. 10000,100000) for the real search path on synthetic indexes of recombined real text: load_s, rss_mb, query and filtered p50/p95, bm25s and FAISS anchors."),
+    gold: Path = typer.Option(Path("eval/gold_dev.jsonl"), "--gold", help="Questions used for end-to-end latency."),
+    cold: int = typer.Option(0, "--cold", min=0, help="Only time N cold `citeqa ask` processes on --index: local (--local) and through a running app (started on a free port if none runs), p50/p95."),
+    server: Optional[str] = typer.Option(None, "--server", help="With --cold: the app to ask (default: the one serving --index, else one started for the run)."),
+    corpus: Path = CorpusOpt,
+    index: Path = IndexOpt,
+) -> None:
+    """Measure build time, encoder and query latency, memory, index size, and FAISS at scale (--cold N: `citeqa ask` from the shell)."""
+    if cold:
+        from .coldstart_bench import bench_command
+
+        return bench_command(cold, server, gold, corpus, index, as_json)
+    from .bench import render_bench, run_bench
+
+    figures = run_bench(corpus_dir=corpus, index_dir=index, gold=gold, scale=[int(x) for x in scale.split(",") if x.strip()], progress=not as_json)
+    sizes = [int(x) for x in searcher_scale.split(",") if x.strip()]
+    if sizes:
+        import tempfile
+
+        from .evaluate import load_gold
+        from .scalebench import run_searcher_scale
+
+        with tempfile.TemporaryDirectory(prefix="citeqa-scale-") as work:
+            figures["searcher_scale"] = run_searcher_scale(sizes, [i.question for i in load_gold(gold)], Path(work) / "scale")
+    if as_json:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        render_bench(out, figures)
