@@ -154,14 +154,13 @@ def run_ask(args: AskArgs, load: Callable[[Path], Any] = load_searcher) -> None:
     from . import coldstart
 
     coldstart.install()  # before anything cuts Chinese text: jieba's tables on demand
-    from .filtercheck import FilterError, FilterValues, check_filters
-    from .search import Filters, QueryError
+    from .filtercheck import FilterError, check_filters
+    from .search import QueryError
 
     searcher = load(args.index)
     note_corpus(args.corpus, searcher.data.manifest)
     try:
-        f = check_filters(searcher.data.chunks, FilterValues(**args.filters))
-        result = searcher.search(args.question, k=args.k, filters=Filters(f.mechanism, f.measure, f.lang, f.doc))
+        result = searcher.search(args.question, k=args.k, filters=check_filters(searcher.data.chunks, **args.filters))
     except (FilterError, QueryError) as exc:
         ask_error(args.question, str(exc), args.as_json)
     show(None, result, args.as_json)

@@ -6,25 +6,15 @@ so a typo never looks like "nothing supports this".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable
+
+from .query import Filters
 
 FACETS = ("mechanism", "measure", "lang", "doc")
 
 
 class FilterError(ValueError):
     """A filter value the index does not hold; the message lists the valid ones."""
-
-
-@dataclass(frozen=True)
-class FilterValues:
-    mechanism: str | None = None
-    measure: str | None = None
-    lang: str | None = None
-    doc: str | None = None
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {"mechanism": self.mechanism, "measure": self.measure, "lang": self.lang, "doc": self.doc}
 
 
 def facet_values(chunks: Iterable[Any]) -> dict[str, list[str]]:
@@ -44,12 +34,13 @@ def facet_values(chunks: Iterable[Any]) -> dict[str, list[str]]:
     return {f: sorted(v - {""}) for f, v in values.items()}
 
 
-def check_filters(chunks: Iterable[Any], given: FilterValues) -> FilterValues:
-    """The given filters in the index's own spelling; FilterError naming the valid values otherwise."""
+def check_filters(chunks: Iterable[Any], mechanism: str | None = None, measure: str | None = None, lang: str | None = None,
+                  doc: str | None = None) -> Filters:
+    """The search filters for what a user typed, in the index's own spelling; FilterError naming the valid values otherwise."""
     valid = facet_values(chunks)
     out: dict[str, str | None] = {}
     problems = []
-    for facet, value in given.as_dict().items():
+    for facet, value in {"mechanism": mechanism, "measure": measure, "lang": lang, "doc": doc}.items():
         if value is None or value == "":
             out[facet] = None
             continue
@@ -59,4 +50,4 @@ def check_filters(chunks: Iterable[Any], given: FilterValues) -> FilterValues:
         out[facet] = match
     if problems:
         raise FilterError("; ".join(problems))
-    return FilterValues(**out)
+    return Filters(out["mechanism"], out["measure"], out["lang"], out["doc"])

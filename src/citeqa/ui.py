@@ -25,10 +25,10 @@ import gradio as gr
 from .appguard import LiveSearcher, safety_options, slow_auth
 from .check import check_claim, check_claim_against
 from .claim_report import check_many, claim_html, draft_sentences
-from .filtercheck import FilterError, FilterValues, check_filters, facet_values
+from .filtercheck import FilterError, check_filters, facet_values
 from .present import export_meta, to_csv, to_markdown
 from .remote import announce
-from .search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
+from .search import MAX_QUERY_CHARS, QueryError, Searcher
 from .ui_source import source_picker, source_view
 from .ui_views import cell_html, cell_preview, documents_html, error_html, esc, passage_html, result_html, table_matrix  # noqa: F401  (esc, passage_html: the views' API, used by tests)
 
@@ -129,10 +129,10 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
         def answer() -> dict[str, Any]:
             s = live.get()
             try:
-                f = check_filters(s.chunks, FilterValues(mechanism or None, measure or None, lang or None, doc or None))
+                f = check_filters(s.chunks, mechanism, measure, lang, doc)
             except FilterError as exc:
                 raise QueryError(str(exc)) from exc
-            return s.search(question or "", k=clamp(k), filters=Filters(f.mechanism, f.measure, f.lang, f.doc)).to_dict()
+            return s.search(question or "", k=clamp(k), filters=f).to_dict()
 
         return guarded("search", answer, lambda msg: {"query": question, "error": msg, "abstained": True, "hits": []})
 
@@ -146,14 +146,14 @@ def build_app(searcher: Searcher, corpus_dir: Path, export_dir: Path | None = No
             started = time.perf_counter()
             s = live.get()
             try:
-                f = check_filters(s.chunks, FilterValues(mechanism or None, measure or None, language or None, doc_id or None))
+                f = check_filters(s.chunks, mechanism, measure, language, doc_id)
             except FilterError as exc:
                 raise QueryError(str(exc)) from exc
-            result = s.search(question or "", k=clamp(k), filters=Filters(f.mechanism, f.measure, f.lang, f.doc))
+            result = s.search(question or "", k=clamp(k), filters=f)
             page = result_html(s, result, (time.perf_counter() - started) * 1000)
             folder = Path(tempfile.mkdtemp(dir=export_dir))  # one folder per answer: concurrent users never collide
             md, csv = folder / "citeqa-result.md", folder / "citeqa-result.csv"
-            meta = export_meta(result, f.as_dict(), index=str(s.data.path), when=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+            meta = export_meta(result, f.pushed(), index=str(s.data.path), when=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
             md.write_text(to_markdown(result, meta), encoding="utf-8")
             csv.write_text(to_csv(result, meta), encoding="utf-8-sig")  # BOM: spreadsheet apps then read the Chinese
             return page, gr.DownloadButton(value=str(md), interactive=True), gr.DownloadButton(value=str(csv), interactive=True), source_picker(result)
