@@ -127,8 +127,9 @@ class DenseChannel:
             return [self.search(v, k, filters) for v in qvecs]
         rows = np.flatnonzero(mask)
         cos = np.empty((len(rows), len(qvecs)), np.float32)
+        forms = np.ascontiguousarray(np.asarray(qvecs, np.float32).T)  # (dim, forms), laid out for the product
         for at in range(0, len(rows), BLOCK):
-            cos[at : at + BLOCK] = self.vectors[rows[at : at + BLOCK]] @ np.asarray(qvecs, np.float32).T
+            cos[at : at + BLOCK] = self.vectors[rows[at : at + BLOCK]] @ forms
         langs = self.langs[rows]
         by_lang = [np.flatnonzero(langs == lang) for lang in self.calibration.samples]
         out = []
