@@ -60,5 +60,5 @@ def test_parallel_forced_builds_keep_a_valid_index(tmp_path):
     builds = [p for p in index.iterdir() if p.name.startswith(("build-", ".tmp-"))]
     assert len(builds) <= 2 and not [p for p in builds if p.name.startswith(".tmp-")]
     # the final index answers: a passage's own vector finds that passage first
-    scores, ids = data.index.search(data.vectors[:1], 1)
-    assert ids[0][0] == 0 and np.isclose(scores[0][0], 1.0, atol=1e-4)
+    (row, score), = data.store.search(data.vectors[0], 1)
+    assert row == 0 and np.isclose(score, 1.0, atol=1e-4)

@@ -525,7 +525,7 @@ def test_served_app_still_serves_its_own_exports_when_logged_in(served):
 # ---- 5. corrupt index ----------------------------------------------------------------------------
 
 INDEX_FILES = ["chunks.jsonl", "chunks.offsets.npy", "columns.npz", "documents.jsonl", "documents.offsets.npy", "documents.head.json",
-               "manifest.json", "extras.json", "search/dense/vectors.npy", "search/dense/faiss.index", "search/dense/items.npz"]
+               "manifest.json", "extras.json", "search/dense/vectors.npy", "search/dense/faiss-zh.index", "search/dense/items.npz"]
 
 
 def corrupt(path: Path, how: str) -> None:

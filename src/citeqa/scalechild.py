@@ -222,7 +222,8 @@ def measure_child(index: Path, questions: list[str], k: int = 5, profile_dir: Pa
     store = searcher.dense.store
     qvecs = [encoder.encode_queries([q.text])[0] for q in understood]
     dense = _times(qvecs, lambda v: store.search(v, 10))
-    index_ = getattr(store, "_index", None)
+    parts = getattr(store, "_parts", {})  # FAISS: one index per language; the raw anchor searches the largest
+    index_ = max(parts.values(), key=lambda p: p.ntotal) if parts else None
     raw = _times(qvecs, lambda v: index_.search(v[None, :], 10)) if index_ is not None else []
     import faiss  # one question at a time gains nothing from OpenMP threads and, on a busy machine, waits for them
 

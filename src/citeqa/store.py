@@ -61,7 +61,7 @@ def make_faiss_index(vectors: np.ndarray, kind: str) -> faiss.Index:
         index.hnsw.efConstruction = 80
         index.hnsw.efSearch = 128
     elif kind == "ivf":
-        nlist = max(16, int(4 * np.sqrt(len(vectors))))
+        nlist = min(max(16, int(4 * np.sqrt(len(vectors)))), max(1, len(vectors)))  # k-means needs a point per list
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
         index.train(vectors)
         index.nprobe = max(8, nlist // 16)
@@ -82,7 +82,7 @@ class IndexData:
     documents: DocumentTable
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. the mined lexicon
     _vectors: np.ndarray | None = field(default=None, repr=False)
-    _index: Any = field(default=None, repr=False)
+    _store: Any = field(default=None, repr=False)
 
     @property
     def encoder(self) -> str:
@@ -98,12 +98,13 @@ class IndexData:
         return self._vectors
 
     @property
-    def index(self) -> faiss.Index:
-        """The dense store's FAISS index (ids are chunk rows for flat and HNSW)."""
-        if self._index is None:
-            path = self.path / "search" / "dense" / "faiss.index"
-            self._index = faiss.read_index(str(path)) if path.is_file() else make_faiss_index(np.asarray(self.vectors, np.float32), "flat")
-        return self._index
+    def store(self) -> Any:
+        """The dense FAISS store saved with this build (read memory-mapped; ids are chunk rows)."""
+        if self._store is None:
+            from .faissstore import FaissStore
+
+            self._store = FaissStore.load(self.path / "search" / "dense", mmap=True)
+        return self._store
 
 
 def _file_facts(folder: Path) -> tuple[dict[str, str], dict[str, int]]:
