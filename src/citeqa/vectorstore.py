@@ -79,15 +79,16 @@ def _read_descriptor(folder: Path | None) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path is not None and path.exists() else {}
 
 
-from .faissstore import FaissStore  # noqa: E402  (defined there; it uses the helpers above)
-
-
 def __getattr__(name: str) -> Any:
-    """MilvusStore and milvus_expression live in milvusstore (imported only when asked for)."""
+    """FaissStore lives in faissstore, MilvusStore and milvus_expression in milvusstore (imported when asked for)."""
     if name in ("MilvusStore", "milvus_expression"):
         from . import milvusstore
 
         return getattr(milvusstore, name)
+    if name == "FaissStore":  # faissstore builds on the helpers above
+        from .faissstore import FaissStore
+
+        return FaissStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -97,6 +98,7 @@ def open_store(kind: str, *, folder: Path | None = None, uri: str | None = None,
     kind: "faiss" (kind by size) or "faiss-flat" / "faiss-hnsw" / "faiss-ivf" (forced);
     "milvus" / "milvus-lite", the uri given or the one the folder's descriptor recorded.
     """
+    from .faissstore import FaissStore
     from .milvusstore import MilvusStore
 
     desc = _read_descriptor(folder)
