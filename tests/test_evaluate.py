@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from citeqa.evaluate import (
-    EvalRun, GoldFormatError, GoldItem, evaluate, is_relevant, load_gold, write_report,
-)
+from citeqa.eval_report import write_report
+from citeqa.evaluate import EvalRun, GoldFormatError, GoldItem, evaluate, is_relevant, load_gold
 from citeqa.models import Chunk, Hit, SearchResult
 
 GOLD_DEV = Path(__file__).resolve().parents[1] / "eval" / "gold_dev.jsonl"
@@ -197,7 +196,7 @@ def test_write_report_single_and_ablation(tmp_path: Path, ranking_run: EvalRun) 
 
 
 def test_a_report_never_overwrites_a_folder_of_someone_elses_files(tmp_path):
-    from citeqa.evaluate import report_folder
+    from citeqa.eval_report import report_folder
 
     theirs = tmp_path / "notes"
     theirs.mkdir()

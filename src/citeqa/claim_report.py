@@ -110,7 +110,7 @@ def write_reports(reports: list[ClaimReport], folder: Path) -> list[Path]:
     The folder must be new, empty or one citeqa wrote reports into (ValueError otherwise), so a
     user's own claims.md is never replaced.
     """
-    from .evaluate import report_folder
+    from .eval_report import report_folder
 
     folder = report_folder(folder)
     files = [(folder / "claims.md", to_markdown(reports), "utf-8"), (folder / "claims.csv", to_csv(reports), "utf-8-sig"),

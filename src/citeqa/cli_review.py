@@ -93,7 +93,8 @@ def evaluate_cmd(
         return _claims(claims, index, corpus, as_json)
     if not gold.is_file():
         _fail(f"gold file {gold} not found{' (it is a folder)' if gold.is_dir() else ''}: pass --gold FILE, a JSONL file of questions (schema in eval/README.md)")
-    from .evaluate import GoldFormatError, evaluate, load_gold, write_report
+    from .eval_report import write_report
+    from .evaluate import GoldFormatError, evaluate, load_gold
     from .experiments import ABLATIONS
 
     try:
@@ -133,7 +134,7 @@ def _suite(suite: Path, index: Path, compare: bool, as_json: bool, report: Optio
     from .suite_report import render, render_compact, run
 
     from .atomicfile import write_atomic
-    from .evaluate import report_folder
+    from .eval_report import report_folder
 
     try:
         folder = report_folder(report) if report else None
