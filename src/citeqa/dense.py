@@ -24,7 +24,7 @@ from .lexical import ChannelResult
 SAMPLE_PER_LANG = 256
 PRIOR_WEIGHT = 32  # a language with few passages borrows its background from all languages (shrinkage)
 CALIBRATION_FILE = "calibration.npz"
-EXACT_SHARE = 0.1  # a filter keeping fewer passages than this share is scanned exactly (as FaissStore does)
+EXACT_SHARE = 0.1  # a filter keeping fewer passages than this share is scanned exactly (as FaissStore does within a language)
 BLOCK = 4096  # rows read per block in that scan: the block stays in cache for every question form
 
 
