@@ -40,3 +40,17 @@ def test_wide_filters_and_no_filter_go_to_the_store():
     assert all(set(g.rows.tolist()) == {r for r, _ in dense.store.search(v, 10, {"lang": "en"})} for g, v in zip(got, vectors[:2]))
     plain = dense.search_all(vectors[:2], 10)
     assert all(len(p.rows) == 20 for p in plain)  # 10 per language
+
+
+def test_saving_a_store_replaces_only_the_files_it_wrote(tmp_path):
+    dense, vectors, items = channel(200)
+    folder = tmp_path / "dense"
+    folder.mkdir()
+    mine = folder / "faiss-notes.index"  # a file with a store-like name that the store did not write
+    mine.write_text("keep me", encoding="utf-8")
+    dense.store.save(folder)
+    dense.store.save(folder)  # saving again replaces the store's own parts
+    assert mine.read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in folder.glob("faiss-*.index")) == ["faiss-en.index", "faiss-notes.index", "faiss-zh.index"]
+    reopened = FaissStore.load(folder)
+    assert reopened.search(vectors[3], 1)[0][0] == 3

@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 
 from .lexical import ChannelResult
+from .vectorstore import EXACT_BELOW  # a filter keeping fewer passages than this share is scanned exactly
 
 SAMPLE_PER_LANG = 256
 PRIOR_WEIGHT = 32  # a language with few passages borrows its background from all languages (shrinkage)
 CALIBRATION_FILE = "calibration.npz"
-EXACT_SHARE = 0.1  # a filter keeping fewer passages than this share is scanned exactly (as FaissStore does within a language)
 BLOCK = 4096  # rows read per block in that scan: the block stays in cache for every question form
 
 
@@ -119,11 +119,11 @@ class DenseChannel:
     def search_all(self, qvecs: np.ndarray, k: int, filters: dict[str, str] | None = None, mask: np.ndarray | None = None) -> list[ChannelResult]:
         """`search` for each form of the question; a narrow filter is scanned exactly, once for all forms.
 
-        Under EXACT_SHARE of the passages a graph index walks mostly excluded nodes, so the
+        Under EXACT_BELOW of the passages a graph index walks mostly excluded nodes, so the
         allowed rows' vectors are read in blocks and scored against every question form at
         once: one pass over memory instead of one per form.
         """
-        if mask is None or self.vectors is None or len(qvecs) < 2 or np.count_nonzero(mask) >= EXACT_SHARE * len(mask):
+        if mask is None or self.vectors is None or len(qvecs) < 2 or np.count_nonzero(mask) >= EXACT_BELOW * len(mask):
             return [self.search(v, k, filters) for v in qvecs]
         rows = np.flatnonzero(mask)
         cos = np.empty((len(rows), len(qvecs)), np.float32)

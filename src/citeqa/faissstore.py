@@ -24,7 +24,7 @@ import faiss
 import numpy as np
 
 from .store import choose_store_kind, make_faiss_index
-from .vectorstore import DESCRIPTOR, FILTER_FIELDS, ITEMS, StoredVector, _batch, _filters, _query, _read_descriptor
+from .vectorstore import DESCRIPTOR, EXACT_BELOW, FILTER_FIELDS, ITEMS, StoredVector, _batch, _filters, _query, _read_descriptor
 
 ALL = ""  # the one part of a store saved before stores were split by language
 
@@ -35,8 +35,6 @@ def _part_file(lang: str) -> str:
 
 class FaissStore:
     """FAISS indexes (one per language) with the filter fields as in-memory columns."""
-
-    EXACT_BELOW = 0.1  # HNSW + a filter keeping under 10 % of a part: exact scan of those rows instead
 
     def __init__(self, dim: int = 384, kind: str | None = None) -> None:
         if kind not in (None, "flat", "hnsw", "ivf"):
@@ -151,7 +149,7 @@ class FaissStore:
                 n = len(labels)
                 if isinstance(part, faiss.IndexIVF):
                     params = faiss.SearchParametersIVF(sel=selector, nprobe=part.nprobe)
-                elif isinstance(part, faiss.IndexHNSW) and n >= self.EXACT_BELOW * part.ntotal:
+                elif isinstance(part, faiss.IndexHNSW) and n >= EXACT_BELOW * part.ntotal:
                     # the walk passes excluded nodes but keeps only allowed ones: widen the beam to match
                     params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(k, int(part.hnsw.efSearch * part.ntotal / n)))
                 else:  # flat, or a narrow filter on HNSW: exact scan of the allowed rows (the graph's own flat storage)
@@ -167,7 +165,7 @@ class FaissStore:
         for lang, p in self._parts.items():
             info: dict[str, Any] = {"count": int(p.ntotal), "kind": "hnsw" if isinstance(p, faiss.IndexHNSW) else "ivf" if isinstance(p, faiss.IndexIVF) else "flat"}
             if isinstance(p, faiss.IndexHNSW):
-                info.update(M=p.hnsw.nb_neighbors(1), efConstruction=p.hnsw.efConstruction, efSearch=p.hnsw.efSearch, exact_below=self.EXACT_BELOW)
+                info.update(M=p.hnsw.nb_neighbors(1), efConstruction=p.hnsw.efConstruction, efSearch=p.hnsw.efSearch, exact_below=EXACT_BELOW)
             elif isinstance(p, faiss.IndexIVF):
                 info.update(nlist=p.nlist, nprobe=p.nprobe)
             parts[lang] = info
@@ -177,12 +175,15 @@ class FaissStore:
     def save(self, folder: Path) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("faiss*.index"):  # this folder is the store's own: earlier parts go
-            old.unlink()
+        before = _read_descriptor(folder)  # a store saved here earlier: replace only the files it wrote
+        if before.get("backend") == "faiss":
+            for lang in before.get("index", {}).get("parts") or [ALL]:
+                (folder / _part_file(lang)).unlink(missing_ok=True)
         for lang, part in self._parts.items():
             faiss.write_index(part, str(folder / _part_file(lang)))
         np.save(folder / "vectors.npy", self._vectors)
-        (folder / "items.json").unlink(missing_ok=True)
+        if before.get("backend") == "faiss":
+            (folder / "items.json").unlink(missing_ok=True)  # the item list of stores saved before the coded columns
         columns: dict[str, np.ndarray] = {"id": self._ids}
         for f in FILTER_FIELDS:  # codes into sorted values: a million rows load in milliseconds
             columns[f"{f}_values"], columns[f"{f}_codes"] = np.unique(self._meta[f].astype(str), return_inverse=True)

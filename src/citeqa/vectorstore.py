@@ -23,6 +23,7 @@ from .models import Chunk
 FILTER_FIELDS = ("doc_id", "lang", "mechanism", "measure", "kind")
 DESCRIPTOR = "vectorstore.json"  # what a saved store is: backend, kind, dim (and uri for Milvus)
 ITEMS = "items.npz"  # a saved FAISS store's ids and filter fields (codes into each field's values)
+EXACT_BELOW = 0.1  # a filter keeping under this share of a graph's vectors is scanned exactly: the walk would pass mostly excluded nodes
 
 
 @dataclass(frozen=True)
