@@ -18,6 +18,13 @@ from .models import Chunk, Citation, Hit, SearchResult
 NO_SUPPORT = "No supporting passage: nothing in the indexed documents answers this. (Closest passages are listed for reference.)"
 
 
+def support_of(result: SearchResult) -> tuple[str, str]:
+    """The answer's support level (none, weak, strong; "" when unknown) and, when none, which names the documents lack."""
+    support = result.understood.get("support", "none" if result.abstained else "")
+    missing = result.understood.get("not_in_corpus") or [] if result.abstained else []
+    return ("none" if result.abstained else support), (f"the documents never mention {', '.join(missing)}" if missing else "")
+
+
 def citation_line(hit: Hit) -> str:
     """One-line citation: title · section · page · characters start–end."""
     c = hit.chunk
@@ -37,11 +44,9 @@ def references_lines(hit: Hit) -> list[str]:
 def render_result(console: Console, result: SearchResult) -> None:
     for notice in result.notices:
         console.print(f"[yellow]note:[/] {escape(notice)}")
-    support = result.understood.get("support", "none" if result.abstained else "")
-    if result.abstained:
-        missing = result.understood.get("not_in_corpus") or []
-        why = f"; the documents never mention {', '.join(missing)}" if missing else ""
-        console.print(f"[bold yellow]{NO_SUPPORT}[/] (confidence {result.confidence:.2f}{escape(why)})")
+    support, why = support_of(result)
+    if support == "none":
+        console.print(f"[bold yellow]{NO_SUPPORT}[/] (confidence {result.confidence:.2f}{escape('; ' + why if why else '')})")
     elif support:
         colour = "green" if support == "strong" else "yellow"
         console.print(f"[bold {colour}]{support} support[/] [dim](confidence {result.confidence:.2f})[/]")

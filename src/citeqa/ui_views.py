@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .models import Chunk, Hit, SearchResult
-from .present import NO_SUPPORT, citation_line, references_lines
+from .present import NO_SUPPORT, citation_line, references_lines, support_of
 from .search import Filters, Searcher
 
 BROWSE_CELL_CHARS = 48  # matrix cells show a preview; the click shows the whole passage
@@ -96,11 +96,9 @@ def result_html(searcher: Searcher, result: SearchResult, elapsed_ms: float | No
     parts = [notices_html(result.notices)]
     parts.append(f'<div class="cq-meta">question: <b>{esc(result.query)}</b> · read as {esc(result.lang)}'
                  + (f" · searched as: {esc(result.understood['translation'])}" if result.understood.get("translation") else "") + "</div>")
-    support = result.understood.get("support", "none" if result.abstained else "")
-    if result.abstained:
-        missing = result.understood.get("not_in_corpus") or []
-        why = f" The documents never mention {', '.join(missing)}." if missing else ""
-        parts.append(f'<div class="cq-nosupport">{esc(NO_SUPPORT + why)}</div>')
+    support, why = support_of(result)
+    if support == "none":
+        parts.append(f'<div class="cq-nosupport">{esc(NO_SUPPORT + (f" {why[0].upper()}{why[1:]}." if why else ""))}</div>')
     elif support:
         parts.append(f'<div class="cq-support cq-{esc(support)}"><b>{esc(support)} support</b> — how well the best passage matches the question</div>')
     followed = follow_citations(searcher, result)
