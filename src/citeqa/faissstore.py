@@ -54,6 +54,11 @@ class FaissStore:
     def count(self) -> int:
         return len(self._ids)
 
+    @property
+    def vectors(self) -> np.ndarray:
+        """Every stored vector by store position (= chunk row for a built index), as a plain ndarray view."""
+        return np.asarray(self._vectors)
+
     def _part_kind(self, n: int) -> str:
         return self.forced or choose_store_kind(n)
 

@@ -221,10 +221,7 @@ class LexicalIndex:
             theta = max(theta, _kth(part, k))
             alive = part + bounds[i + 1] >= theta - slack
             cand, part = cand[alive], part[alive]
-        if len(cand) > k:
-            best = np.sort(np.argpartition(-part, k - 1)[:k])
-            cand, part = cand[best], part[best]
-        return ChannelResult(cand, (part / ceiling).astype(np.float32))
+        return ChannelResult(cand, (part / ceiling).astype(np.float32)).top(k)
 
     def _cheaper_to_look_up(self, acc: np.ndarray, floor: float, rest: list[tuple[int, float, float]]) -> bool:
         """Whether binary searches for the passages still in the race beat reading the rest of the postings."""

@@ -65,7 +65,7 @@ class Searcher:
         # columns saved at build: `columns[f][rows]` gives strings; filter masks compare the integer codes
         self.columns = {f: data.chunks.column(f) for f in ("lang", "mechanism", "measure", "doc_id")}
         self.codes = {f: (col.values, col.codes) for f, col in self.columns.items()}
-        store = self._open_store(folder)
+        store = self._open_store()
         en = "en" if weights.use_doc_expansion else "en-plain"
         remote = (self.data.manifest.get("vector_store") or {}).get("lexical")
         if remote:  # BM25 answered by Milvus: only the per-term tables are loaded here
@@ -77,25 +77,18 @@ class Searcher:
         else:
             self.zh = LexicalIndex.load(folder / "lexical-zh")
             self.en = LexicalIndex.load(folder / f"lexical-{en}")
-        self.dense = DenseChannel(store, Calibration.load(folder), self.columns["lang"], self._vectors(folder))
+        vectors = getattr(store, "vectors", None)  # FAISS keeps them here, memory-mapped; Milvus does not
+        self.dense = DenseChannel(store, Calibration.load(folder), self.columns["lang"], vectors)
 
     # -- loading -------------------------------------------------------------------------
 
-    def _open_store(self, folder: Path) -> Any:
+    def _open_store(self) -> Any:
         spec = self.data.manifest.get("vector_store")
         if spec and spec.get("backend") == "milvus":
             from .milvusstore import MilvusStore
 
             return MilvusStore(spec["uri"], collection=spec["collection"], dim=int(self.data.manifest.get("dim", 384)))
-        from .vectorstore import FaissStore
-
-        return FaissStore.load(folder / "dense", mmap=True)  # read-only here: vectors paged in as searches touch them
-
-    @staticmethod
-    def _vectors(folder: Path) -> np.ndarray | None:
-        """Local vectors, memory-mapped (absent when the vectors live in Milvus)."""
-        path = folder / "dense" / "vectors.npy"
-        return np.asarray(np.load(path, mmap_mode="r")) if path.exists() else None  # a plain view: cheaper to index
+        return self.data.store  # read-only here: vectors paged in as searches touch them
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", encoder: Encoder | None = None, weights: Weights = Weights()) -> "Searcher":
