@@ -24,12 +24,25 @@ def _b64(a: np.ndarray) -> str:
 
 
 class Cooccurrence:
-    def __init__(self, sketches: dict[str, list[int]] | None = None, df: dict[str, int] | None = None) -> None:
+    def __init__(self, sketches: dict[str, list[int]] | None = None, df: dict[str, int] | None = None, windows: int = 0) -> None:
         self._heaps: dict[str, list[int]] = {}  # while building: max-heaps (negated hashes)
         self._sketch: dict[str, np.ndarray] = {t: np.asarray(sorted(s), dtype=np.uint32) for t, s in (sketches or {}).items()}
         self.df: dict[str, int] = dict(df or {})
-        self._windows = 0
+        self._windows = windows  # windows seen so far; a scan that continues a corpus numbers its windows after these
         self._sets: dict[str, frozenset[int] | None] = {}
+
+    @property
+    def windows(self) -> int:
+        return self._windows
+
+    def merged(self, other: Cooccurrence) -> Cooccurrence:
+        """The sketches of both scans (`other` numbered its windows after this one's): bottom-k sketches merge exactly."""
+        out = Cooccurrence(windows=max(self._windows, other._windows))
+        for t in set(self._sketch) | set(other._sketch):
+            both = np.concatenate([self._sketch.get(t, np.empty(0, np.uint32)), other._sketch.get(t, np.empty(0, np.uint32))])
+            out._sketch[t] = np.unique(both)[:K]
+            out.df[t] = self.df.get(t, 0) + other.df.get(t, 0)
+        return out
 
     def add_window(self, terms: Iterable[str]) -> None:
         """Record one text window (a set of distinct terms)."""
@@ -48,7 +61,7 @@ class Cooccurrence:
 
     def restricted(self, terms: set[str]) -> Cooccurrence:
         """The sketches of `terms` only (the translation targets), frozen for querying."""
-        out = Cooccurrence()
+        out = Cooccurrence(windows=self._windows)
         out._sketch = {t: np.asarray(sorted(-x for x in heap), dtype=np.uint32) for t, heap in self._heaps.items() if t in terms}
         out._sketch.update({t: s for t, s in self._sketch.items() if t in terms})
         out.df = {t: n for t, n in self.df.items() if t in out._sketch}
@@ -79,11 +92,12 @@ class Cooccurrence:
         terms = sorted(self._sketch)
         lengths = np.array([len(self._sketch[t]) for t in terms], dtype=np.uint8)
         flat = np.concatenate([self._sketch[t] for t in terms]) if terms else np.zeros(0, np.uint32)
-        return {"k": K, "terms": terms, "df": [self.df[t] for t in terms], "lengths": _b64(lengths), "hashes": _b64(flat.astype("<u4"))}
+        return {"k": K, "terms": terms, "df": [self.df[t] for t in terms], "lengths": _b64(lengths), "hashes": _b64(flat.astype("<u4")),
+                "windows": self._windows}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Cooccurrence:
-        out = cls()
+        out = cls(windows=int(d.get("windows", -1)))  # -1: saved without its count, so it cannot be continued
         if not d.get("terms"):
             return out
         lengths = np.frombuffer(base64.b64decode(d["lengths"]), dtype=np.uint8)

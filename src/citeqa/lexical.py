@@ -90,6 +90,14 @@ class LexicalIndex:
             import bm25s
 
             self._model = bm25s.BM25.load(str(self._folder), mmap=True, show_progress=False)
+        elif self._model is None:  # built here, not saved yet: bm25s over the same score matrix
+            import bm25s
+
+            self._model = bm25s.BM25(**PARAMS)
+            self._model.scores = {"data": self._data, "indices": self._indices, "indptr": self._indptr, "num_docs": self.n}
+            self._model.vocab_dict = {**self.vocab, "": len(self._indptr) - 1}
+            self._model.unique_token_ids_set = set(self._model.vocab_dict.values())
+            self._model.nonoccurrence_array = None
         return self._model
 
     def maxima(self) -> np.ndarray:
@@ -112,15 +120,17 @@ class LexicalIndex:
         return float(np.percentile(maxima[maxima > 0], 90)) if (maxima > 0).any() else 1.0
 
     @classmethod
-    def build(cls, tokens: list[list[str]]) -> "LexicalIndex":
-        import bm25s
+    def build(cls, tokens: list[list[str]], previous: Any = None) -> "LexicalIndex":
+        """BM25 over `tokens` (one list per passage), or `previous` postings (bm25index.Postings) extended by them."""
+        from .bm25index import Postings
 
-        model = bm25s.BM25(**PARAMS)
-        model.index([t or [EMPTY] for t in tokens], show_progress=False)
-        return cls(model.vocab_dict, model.scores, len(tokens), model=model)
+        postings = (previous or Postings.empty()).extend(tokens)
+        index = cls(postings.vocab, postings.csc(), postings.n)
+        index._built = postings
+        return index
 
     def save(self, folder: Path) -> None:
-        self.model.save(str(folder), show_progress=False)
+        self._built.save(Path(folder), {"data": self._data, "indices": self._indices, "indptr": self._indptr, "num_docs": self.n})
         np.save(Path(folder) / MAXIMA, self.maxima())  # the pruned search's term bounds, read at load
         (Path(folder) / "citeqa.json").write_text(json.dumps({"passages": self.n, "rare": self.rare}), encoding="utf-8")
 

@@ -84,6 +84,11 @@ class Lexicon:
     def pairs(self) -> list[TermPair]:
         return list(self._pairs)
 
+    @property
+    def table(self) -> TermTable:
+        """The lookup tables and corpus statistics (what `lexicon_build.extend` continues)."""
+        return self._table
+
     def to_json(self) -> dict[str, Any]:
         t = self._table
         return {

@@ -16,7 +16,7 @@ import jieba
 from . import mining, workers
 from .cedict import cedict, definitions
 from .cooccur import Cooccurrence
-from .lexicon import TermPair
+from .lexicon import Lexicon, TermPair
 from .text import en_tokens
 from .translate import latin_tokens
 
@@ -28,10 +28,13 @@ _SHORT_LINE = 6  # a Latin-only line of a Chinese document with at most this man
 
 
 def mine(texts: list[str], *, use_gloss: bool = True, use_cedict: bool = True,
-         en_vocab: Iterable[str] | None = None) -> tuple[list[TermPair], dict[str, Any]]:
-    """The term pairs of a corpus and the statistics translation needs (Lexicon's constructor arguments)."""
+         en_vocab: Iterable[str] | None = None, first_window: int = 0) -> tuple[list[TermPair], dict[str, Any]]:
+    """The term pairs of a corpus and the statistics translation needs (Lexicon's constructor arguments).
+
+    `first_window`: co-occurrence windows are numbered after this many (a scan continuing a corpus).
+    """
     sites = mining.find_sites(texts) if use_gloss else []
-    scan = _scan(texts, sites)
+    scan = _scan(texts, sites, first_window)
     mined = mining.mine(sites, scan.candidates)
     pairs = [TermPair(en, zh, "gloss") for en, zh in mined]
     accepted = {en for en, _ in mined}
@@ -45,6 +48,21 @@ def mine(texts: list[str], *, use_gloss: bool = True, use_cedict: bool = True,
     english = Counter(en_tokens(" ".join(en_vocab))) if en_vocab is not None else scan.english
     targets = {p.zh for p in pairs}
     return pairs, {"freq": scan.freq, "latin": +scan.latin, "en_vocab": english, "cooc": scan.cooc.restricted(targets)}
+
+
+def extend(lexicon: Lexicon, texts: list[str]) -> Lexicon | None:
+    """The lexicon of a corpus grown by `texts`, scanning `texts` alone (None: `lexicon` was saved without what that needs).
+
+    Counts, the English vocabulary and co-occurrence sketches add up exactly; CEDICT pairs are
+    looked up for the new words; glosses are mined from the new texts' brackets, with the
+    recurrence check counted in the new texts (a full build counts it in the whole corpus).
+    """
+    old = lexicon.table
+    if old.cooc.windows < 0:
+        return None
+    pairs, stats = mine(texts, first_window=old.cooc.windows)
+    return Lexicon(lexicon.pairs + pairs, Counter(old.freq) + stats["freq"], latin=Counter(old.latin) + stats["latin"],
+                   en_vocab=Counter(old.en_vocab) + stats["en_vocab"], cooc=old.cooc.merged(stats["cooc"]))
 
 
 def _derive(zh: str) -> list[TermPair]:
@@ -86,12 +104,12 @@ def _segment(text: str) -> list[list[str]]:
     return [jieba.lcut(line, HMM=False) for line in text.split("\n") if _HAS_HAN.search(line)]
 
 
-def _scan(texts: list[str], sites: list[mining.Site]) -> _Scan:
+def _scan(texts: list[str], sites: list[mining.Site], first_window: int = 0) -> _Scan:
     """Tokenise every Chinese line once (jieba); count words, CEDICT n-grams, term candidates and co-occurrence."""
     ced = cedict()
     wanted = {o for s in sites for o in s.options} | {s.fallback for s in sites}
     prefixes = {w[:k] for w in wanted for k in range(1, len(w) + 1)}
-    scan = _Scan(Counter(), Counter(), Counter(), Counter(), Cooccurrence())
+    scan = _Scan(Counter(), Counter(), Counter(), Counter(), Cooccurrence(windows=first_window))
     segmented = workers.imap(_segment, texts, size=sum(map(len, texts)), chunksize=1)
     try:
         for text, cuts in zip(texts, segmented):

@@ -214,17 +214,29 @@ def measure_child(index: Path, questions: list[str], k: int = 5, profile_dir: Pa
     for q in understood:  # bm25s alone, the question's own-language channel, same saved index
         channel = searcher.zh if q.lang == "zh" else searcher.en
         tokens = [t for t, _ in (q.zh_terms if q.lang == "zh" else q.en_terms) if t in channel.vocab]
-        if tokens:
-            lexical.append((channel.model, tokens))
+        lexical.append((channel.model, tokens or [next(iter(channel.vocab))]))
     for model, tokens in lexical[:3]:
         model.retrieve([tokens], k=10, show_progress=False, n_threads=1)
     bm25 = _times(lexical, lambda mt: mt[0].retrieve([mt[1]], k=10, show_progress=False, n_threads=1))
     store = searcher.dense.store
     qvecs = [encoder.encode_queries([q.text])[0] for q in understood]
     dense = _times(qvecs, lambda v: store.search(v, 10))
+    # the same anchors under the filter: bm25s with its weight mask, the store with the filter
+    allowed, wanted = searcher.mask(filters).astype(np.float32), filters.pushed()
+    bm25_f = _times(lexical, lambda mt: mt[0].retrieve([mt[1]], k=10, show_progress=False, n_threads=1, weight_mask=allowed))
+    dense_f = _times(qvecs, lambda v: store.search(v, 10, wanted))
+    anchor, anchor_f = np.add(bm25, dense), np.add(bm25_f, dense_f)  # per question: its bm25s call + its FAISS call
     parts = getattr(store, "_parts", {})  # FAISS: one index per language; the raw anchor searches the largest
     index_ = max(parts.values(), key=lambda p: p.ntotal) if parts else None
     raw = _times(qvecs, lambda v: index_.search(v[None, :], 10)) if index_ is not None else []
+    raw_f = []
+    if parts.get(lang) is not None and hasattr(parts[lang], "hnsw"):  # plain HNSW under the filter: a selector, default beam
+        import faiss
+
+        labels, _ = store._allowed(lang, {f: v for f, v in wanted.items() if f != "lang"}) if len(wanted) > 1 else (np.arange(parts[lang].ntotal), None)
+        selector = faiss.IDSelectorBatch(labels)
+        params = faiss.SearchParametersHNSW(sel=selector)
+        raw_f = _times(qvecs, lambda v: parts[lang].search(v[None, :], 10, params=params))
     import faiss  # one question at a time gains nothing from OpenMP threads and, on a busy machine, waits for them
 
     threads = faiss.omp_get_max_threads()
@@ -245,6 +257,14 @@ def measure_child(index: Path, questions: list[str], k: int = 5, profile_dir: Pa
            "query_ms_p50": _p(plain, 50), "query_ms_p95": _p(plain, 95),
            "filtered_ms_p50": _p(filtered, 50), "filtered_ms_p95": _p(filtered, 95),
            "bm25s_ms_p50": _p(bm25, 50), "faiss_ms_p50": _p(dense, 50)}
+    out["anchors"] = {  # per-question sums, so a p95 is set against the anchors' own p95
+        "bm25s_ms_p95": _p(bm25, 95), "faiss_ms_p95": _p(dense, 95), "sum_ms_p50": _p(list(anchor), 50), "sum_ms_p95": _p(list(anchor), 95),
+        "filtered_bm25s_ms_p50": _p(bm25_f, 50), "filtered_faiss_ms_p50": _p(dense_f, 50),
+        "filtered_sum_ms_p50": _p(list(anchor_f), 50), "filtered_sum_ms_p95": _p(list(anchor_f), 95),
+        "filtered_hnsw_selector_ms_p50": _p(raw_f, 50), "filtered_hnsw_selector_ms_p95": _p(raw_f, 95)}
+    for name, times, sums in (("query", plain, anchor), ("filtered", filtered, anchor_f)):
+        out["anchors"][f"{name}_over_anchor_p50"] = round(_p(times, 50) / max(_p(list(sums), 50), 1e-9), 2)
+        out["anchors"][f"{name}_over_anchor_p95"] = round(_p(times, 95) / max(_p(list(sums), 95), 1e-9), 2)
     out["details"] = {
         "passages": len(searcher.chunks), "store": store.describe().get("name"), "k": k, "questions": len(questions),
         "filter": {"lang": lang, "mechanism": mechanism, "share_of_passages": round(kept / max(len(searcher.chunks), 1), 4)},
