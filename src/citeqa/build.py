@@ -9,7 +9,7 @@ document could be indexed.
 from __future__ import annotations
 
 import hashlib
-import re
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +19,12 @@ import numpy as np
 from .chunk import ChunkConfig, chunk_document
 from .corpus import MANIFEST, CorpusError, load_corpus
 from .embed import DEFAULT_ENCODER, Encoder, get_encoder
-from . import workers
 from .facets import Facets
+from .incremental import find_growth
 from .ingest import IngestError, load_document
 from .models import Chunk, Document
 from .passage import passage_text, text_hash
+from .searchfiles import search_writer
 from .store import VECTOR_FILES, IndexError_, current_build, load_index, read_manifest, verify_files, write_index
 
 
@@ -37,13 +38,11 @@ class BuildReport:
     reused: int = 0
     seconds: float = 0.0
     up_to_date: bool = False
+    grown: bool = False  # the live build was extended by new documents (old passages kept, see incremental.py)
 
     @property
     def chunks(self) -> int:
         return sum(n for _, n in self.documents)
-
-
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")  # the characters text.zh_tokens segments with jieba
 
 
 class BuildError(RuntimeError):
@@ -118,8 +117,15 @@ def build_index(
             pass  # corrupt or mismatched: rebuild below
 
     facets = Facets.from_manifest(corpus.facets)
-    chunks: list[Chunk] = []
+    growth = None if force else find_growth(index_dir, documents, enc.name, chunk_config.signature(), store, json.loads(json.dumps(facets.to_json())))
+    documents = growth.old + growth.new if growth else documents  # a grown build keeps the old passages' rows
+    chunks: list[Chunk] = list(growth.chunks) if growth else []
+    kept = growth.counts if growth else {}
+    report.grown = growth is not None
     for doc in documents:
+        if doc.doc_id in kept:
+            report.documents.append((doc.doc_id, kept[doc.doc_id]))
+            continue
         doc_chunks = [facets.tag(c) for c in chunk_document(doc, chunk_config)]
         chunks += doc_chunks
         report.documents.append((doc.doc_id, len(doc_chunks)))
@@ -137,9 +143,9 @@ def build_index(
     from .lexicon import Lexicon
     from .milvus_lexical import field_name
 
-    lexicon = Lexicon.build([d.text for d in documents])
+    lexicon = growth.lexicon if growth else Lexicon.build([d.text for d in documents])
     collection = f"citeqa_{key[:16]}"
-    search_files = _search_writer(chunks, texts, vectors, lexicon, (milvus_uri, f"{collection}_lexical") if store == "milvus" else None)
+    search_files = search_writer(chunks, texts, vectors, lexicon, (milvus_uri, f"{collection}_lexical") if store == "milvus" else None, growth)
     manifest = {
         "encoder": enc.name,
         "encoder_backend": getattr(enc, "backend", None),
@@ -168,61 +174,6 @@ def build_index(
         _drop_other_collections(milvus_uri, keep={collection, f"{collection}_lexical"})
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, lexicon, milvus: tuple[str, str] | None):
-    """The search side's files, written into the build folder before it is checksummed.
-
-    BM25 indexes (zh words; English words plus the English glosses of Chinese passages, and
-    without them for the ablation), the dense channel's calibration sample, and the FAISS
-    store (unless the vectors live in Milvus): nothing is re-derived when the index loads.
-    With `milvus` = (uri, collection) the BM25 term scores also go to that Milvus collection as
-    sparse vectors, with the per-term tables the query side needs in search/lexical-milvus.
-    """
-    from .dense import Calibration
-    from .lexical import LexicalIndex
-    from .searcher import SEARCH_DIR
-    from .vectorstore import FaissStore, StoredVector
-
-    def write(folder: Path) -> None:
-        out = folder / SEARCH_DIR
-        out.mkdir()
-        lexical = {name: LexicalIndex.build(tokens) for name, tokens in _tokens(chunks, texts, lexicon).items()}
-        for name, index in lexical.items():
-            index.save(out / f"lexical-{name}")
-        Calibration.fit(vectors, [c.lang for c in chunks]).save(out)
-        if milvus:
-            from .milvus_lexical import connect, write_sparse
-
-            client = connect(milvus[0])
-            try:
-                write_sparse(client, milvus[1], lexical, [StoredVector.from_chunk(i, c) for i, c in enumerate(chunks)], out / "lexical-milvus")
-            finally:
-                client.close()
-        else:
-            store = FaissStore(dim=vectors.shape[1])
-            if len(vectors):
-                store.add(vectors, [StoredVector.from_chunk(i, c) for i, c in enumerate(chunks)])
-            store.save(out / "dense")
-
-    return write
-
-
-def _tokens(chunks: list[Chunk], texts: list[str], lexicon) -> dict[str, list[list[str]]]:
-    """Each passage's tokens for the three BM25 indexes, every passage tokenised once per tokenizer.
-
-    zh: jieba words (in worker processes with CITEQA_WORKERS=N); a passage without Chinese characters
-    segments to exactly its English words, which are reused. en: English words plus the English
-    glosses of a Chinese passage's terms; en-plain: English words alone (the ablation).
-    """
-    from .text import en_tokens, zh_tokens
-
-    en_plain = [en_tokens(t) for t in texts]
-    chinese = [t for t in texts if _HAN.search(t)]
-    segmented = iter(list(workers.imap(zh_tokens, chinese, size=sum(map(len, chinese)))))
-    zh = [next(segmented) if _HAN.search(t) else toks for t, toks in zip(texts, en_plain)]
-    glossed = [toks + (en_tokens(" ".join(lexicon.english_gloss(t))) if c.lang != "en" else []) for c, t, toks in zip(chunks, texts, en_plain)]
-    return {"zh": zh, "en": glossed, "en-plain": en_plain}
 
 
 def _fill_milvus(uri: str, collection: str, vectors: np.ndarray, chunks: list[Chunk]) -> dict:

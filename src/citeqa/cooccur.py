@@ -23,6 +23,14 @@ def _b64(a: np.ndarray) -> str:
     return base64.b64encode(a.tobytes()).decode("ascii")
 
 
+def window_key(document: int, n: int) -> int:
+    """A 32-bit name for window n of a document (splitmix64 of the pair): independent of scan order."""
+    z = (document + (n + 1) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return (z ^ (z >> 31)) & _MASK
+
+
 class Cooccurrence:
     def __init__(self, sketches: dict[str, list[int]] | None = None, df: dict[str, int] | None = None, windows: int = 0) -> None:
         self._heaps: dict[str, list[int]] = {}  # while building: max-heaps (negated hashes)
@@ -36,18 +44,22 @@ class Cooccurrence:
         return self._windows
 
     def merged(self, other: Cooccurrence) -> Cooccurrence:
-        """The sketches of both scans (`other` numbered its windows after this one's): bottom-k sketches merge exactly."""
-        out = Cooccurrence(windows=max(self._windows, other._windows))
+        """The sketches of two scans of different texts: bottom-k sketches of content-keyed windows merge exactly."""
+        out = Cooccurrence(windows=self._windows + other._windows)
         for t in set(self._sketch) | set(other._sketch):
             both = np.concatenate([self._sketch.get(t, np.empty(0, np.uint32)), other._sketch.get(t, np.empty(0, np.uint32))])
             out._sketch[t] = np.unique(both)[:K]
             out.df[t] = self.df.get(t, 0) + other.df.get(t, 0)
         return out
 
-    def add_window(self, terms: Iterable[str]) -> None:
-        """Record one text window (a set of distinct terms)."""
+    def add_window(self, terms: Iterable[str], key: int | None = None) -> None:
+        """Record one text window (a set of distinct terms); `key` names it (`window_key`), else its number.
+
+        Windows named by their text give the same sketches whatever order the documents are
+        scanned in, so a corpus scanned in parts (a grown build) equals one scanned at once.
+        """
         self._windows += 1
-        h = (self._windows * _MULT) & _MASK
+        h = (key if key is not None else self._windows * _MULT) & _MASK
         heaps, df = self._heaps, self.df
         for t in terms:
             df[t] = df.get(t, 0) + 1
@@ -97,7 +109,7 @@ class Cooccurrence:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Cooccurrence:
-        out = cls(windows=int(d.get("windows", -1)))  # -1: saved without its count, so it cannot be continued
+        out = cls(windows=int(d.get("windows", -1)))  # -1: saved before windows were named by content: cannot be merged
         if not d.get("terms"):
             return out
         lengths = np.frombuffer(base64.b64decode(d["lengths"]), dtype=np.uint8)

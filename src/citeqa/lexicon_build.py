@@ -6,6 +6,7 @@ the corpus again.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import jieba
 
 from . import mining, workers
 from .cedict import cedict, definitions
-from .cooccur import Cooccurrence
+from .cooccur import Cooccurrence, window_key
 from .lexicon import Lexicon, TermPair
 from .text import en_tokens
 from .translate import latin_tokens
@@ -28,13 +29,10 @@ _SHORT_LINE = 6  # a Latin-only line of a Chinese document with at most this man
 
 
 def mine(texts: list[str], *, use_gloss: bool = True, use_cedict: bool = True,
-         en_vocab: Iterable[str] | None = None, first_window: int = 0) -> tuple[list[TermPair], dict[str, Any]]:
-    """The term pairs of a corpus and the statistics translation needs (Lexicon's constructor arguments).
-
-    `first_window`: co-occurrence windows are numbered after this many (a scan continuing a corpus).
-    """
+         en_vocab: Iterable[str] | None = None) -> tuple[list[TermPair], dict[str, Any]]:
+    """The term pairs of a corpus and the statistics translation needs (Lexicon's constructor arguments)."""
     sites = mining.find_sites(texts) if use_gloss else []
-    scan = _scan(texts, sites, first_window)
+    scan = _scan(texts, sites)
     mined = mining.mine(sites, scan.candidates)
     pairs = [TermPair(en, zh, "gloss") for en, zh in mined]
     accepted = {en for en, _ in mined}
@@ -60,7 +58,7 @@ def extend(lexicon: Lexicon, texts: list[str]) -> Lexicon | None:
     old = lexicon.table
     if old.cooc.windows < 0:
         return None
-    pairs, stats = mine(texts, first_window=old.cooc.windows)
+    pairs, stats = mine(texts)
     return Lexicon(lexicon.pairs + pairs, Counter(old.freq) + stats["freq"], latin=Counter(old.latin) + stats["latin"],
                    en_vocab=Counter(old.en_vocab) + stats["en_vocab"], cooc=old.cooc.merged(stats["cooc"]))
 
@@ -104,12 +102,12 @@ def _segment(text: str) -> list[list[str]]:
     return [jieba.lcut(line, HMM=False) for line in text.split("\n") if _HAS_HAN.search(line)]
 
 
-def _scan(texts: list[str], sites: list[mining.Site], first_window: int = 0) -> _Scan:
+def _scan(texts: list[str], sites: list[mining.Site]) -> _Scan:
     """Tokenise every Chinese line once (jieba); count words, CEDICT n-grams, term candidates and co-occurrence."""
     ced = cedict()
     wanted = {o for s in sites for o in s.options} | {s.fallback for s in sites}
     prefixes = {w[:k] for w in wanted for k in range(1, len(w) + 1)}
-    scan = _Scan(Counter(), Counter(), Counter(), Counter(), Cooccurrence(windows=first_window))
+    scan = _Scan(Counter(), Counter(), Counter(), Counter(), Cooccurrence())
     segmented = workers.imap(_segment, texts, size=sum(map(len, texts)), chunksize=1)
     try:
         for text, cuts in zip(texts, segmented):
@@ -121,6 +119,7 @@ def _scan(texts: list[str], sites: list[mining.Site], first_window: int = 0) -> 
 
 def _count(text: str, cut, scan: _Scan, ced, wanted: set[str], prefixes: set[str]) -> None:
     """Add one document to the scan; `cut` yields the jieba words of its Chinese lines in order."""
+    document, windows = int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little"), 0
     chinese_doc = len(_HAS_HAN.findall(text)) * 4 >= len(re.findall("[A-Za-z]", text))
     for line in text.split("\n"):
         if not _HAS_HAN.search(line):
@@ -158,7 +157,8 @@ def _count(text: str, cut, scan: _Scan, ced, wanted: set[str], prefixes: set[str
                         scan.candidates[s] += 1
             run = []
             if len(window) >= 60:
-                scan.cooc.add_window(window)
-                window = set()
+                scan.cooc.add_window(window, window_key(document, windows))
+                windows, window = windows + 1, set()
         if window:
-            scan.cooc.add_window(window)
+            scan.cooc.add_window(window, window_key(document, windows))
+            windows += 1

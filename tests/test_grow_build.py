@@ -1,0 +1,93 @@
+"""A build grown by new documents serves the same answers as a build from scratch, and redoes only the new ones."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from citeqa.add import add_source
+from citeqa.build import build_index
+from citeqa.searcher import Searcher
+from citeqa.store import load_index
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGLISH = """# Research infrastructure roadmaps
+
+The roadmap identifies new research infrastructures of pan-European interest. Projects enter the
+roadmap after an evaluation of their scientific case and their maturity.
+
+Landmarks are infrastructures that were implemented and deliver science services. Member states
+fund their construction and operation through national budgets and coordinate priorities.
+"""
+CHINESE = "# 补充说明\n\n路线图每两年更新一次，新项目须通过科学评估和成熟度评估。\n\n地标设施已经建成并提供科研服务，由成员国共同出资运行。\n"
+
+
+class HashEncoder:
+    """Deterministic vectors: these tests are about what a grown build keeps, not about ranking."""
+
+    name, dim = "test-hash-encoder", 16
+
+    def __init__(self) -> None:
+        self.encoded = 0
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.frombuffer(hashlib.sha256(text.encode()).digest()[: self.dim], dtype=np.uint8).astype(np.float32) - 127.5
+        return v / np.linalg.norm(v)
+
+    def encode_queries(self, texts):
+        return np.vstack([self._vec(t) for t in texts])
+
+    def encode_passages(self, texts, progress=False):
+        self.encoded += len(texts)
+        return np.vstack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+
+@pytest.fixture()
+def corpus(tmp_path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", folder)
+    return folder
+
+
+def _answers(index: Path, questions: list[str]) -> list[list[tuple[str, str, float]]]:
+    searcher = Searcher.load(index, encoder=HashEncoder())
+    return [[(h.chunk.doc_id, h.text, round(h.score, 4)) for h in searcher.search(q, k=5).hits] for q in questions]
+
+
+def test_added_documents_extend_the_build_and_answer_as_a_full_build(corpus, tmp_path):
+    index = tmp_path / "index"
+    build_index(corpus, index, encoder=HashEncoder(), progress=False)
+    before = len(load_index(index).chunks)
+    add_source(corpus, "roadmap.md", ENGLISH.encode())
+    add_source(corpus, "notes-zh.md", CHINESE.encode())
+    encoder = HashEncoder()
+    grown = build_index(corpus, index, encoder=encoder, progress=False)
+    assert grown.grown and grown.reused == before and encoder.encoded == grown.chunks - before
+    full = build_index(corpus, tmp_path / "full", encoder=HashEncoder(), progress=False, force=True)
+    assert not full.grown and full.chunks == grown.chunks
+    a, b = load_index(index), load_index(tmp_path / "full")
+    assert sorted(c.text for c in a.chunks) == sorted(c.text for c in b.chunks)
+    assert [c.doc_id for c in a.chunks][:before] == [c.doc_id for c in b.chunks if c.doc_id == "st-coordination"]
+    questions = ["How do projects enter the roadmap?", "路线图多久更新一次？", "地标设施由谁出资？", "What are landmarks?",
+                 "日本综合科学技术创新会议如何统筹？", "How does the NNI coordinate agencies?"]
+    assert _answers(index, questions) == _answers(tmp_path / "full", questions)
+
+
+def test_a_changed_document_rebuilds_everything(corpus, tmp_path):
+    index = tmp_path / "index"
+    add_source(corpus, "roadmap.md", ENGLISH.encode())
+    build_index(corpus, index, encoder=HashEncoder(), progress=False)
+    (corpus / "sources" / "roadmap.md").write_text(ENGLISH + "\nA new paragraph about evaluation panels.\n", encoding="utf-8")
+    report = build_index(corpus, index, encoder=HashEncoder(), progress=False)
+    assert not report.grown and not report.up_to_date
+
+
+def test_force_rebuilds_even_when_documents_were_only_added(corpus, tmp_path):
+    index = tmp_path / "index"
+    build_index(corpus, index, encoder=HashEncoder(), progress=False)
+    add_source(corpus, "roadmap.md", ENGLISH.encode())
+    assert not build_index(corpus, index, encoder=HashEncoder(), progress=False, force=True).grown
