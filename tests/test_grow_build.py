@@ -91,3 +91,24 @@ def test_force_rebuilds_even_when_documents_were_only_added(corpus, tmp_path):
     build_index(corpus, index, encoder=HashEncoder(), progress=False)
     add_source(corpus, "roadmap.md", ENGLISH.encode())
     assert not build_index(corpus, index, encoder=HashEncoder(), progress=False, force=True).grown
+
+
+def test_unchanged_files_are_not_read_again_and_give_the_same_documents(corpus, tmp_path, monkeypatch):
+    import citeqa.build as build
+
+    index = tmp_path / "index"
+    add_source(corpus, "roadmap.md", ENGLISH.encode())
+    build_index(corpus, index, encoder=HashEncoder(), progress=False)
+    first = load_index(index)
+    read: list[str] = []
+    real = build.load_document
+    monkeypatch.setattr(build, "load_document", lambda entry: (read.append(entry.doc_id), real(entry))[1])
+    (corpus / "sources" / "roadmap.md").write_text(ENGLISH + "\nPanels review each proposal.\n", encoding="utf-8")
+    build_index(corpus, index, encoder=HashEncoder(), progress=False)
+    assert read == ["roadmap"]  # only the changed file was read and cleaned
+    again = load_index(index)
+    article = "st-coordination"
+    assert again.documents[article].__dict__ == first.documents[article].__dict__
+    fresh = build_index(corpus, tmp_path / "fresh", encoder=HashEncoder(), progress=False)
+    assert (again.path / "documents.jsonl").read_bytes() == (load_index(fresh.index_path.parent).path / "documents.jsonl").read_bytes()
+    assert (again.path / "chunks.jsonl").read_bytes() == (load_index(tmp_path / "fresh").path / "chunks.jsonl").read_bytes()

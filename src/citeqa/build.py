@@ -20,7 +20,7 @@ from .chunk import ChunkConfig, chunk_document
 from .corpus import MANIFEST, CorpusError, load_corpus
 from .embed import DEFAULT_ENCODER, Encoder, get_encoder
 from .facets import Facets
-from .incremental import find_growth
+from .incremental import find_growth, read_documents, source_key
 from .ingest import IngestError, load_document
 from .models import Chunk, Document
 from .passage import passage_text, text_hash
@@ -82,9 +82,13 @@ def build_index(
 
     documents: list[Document] = []
     seen_hashes: dict[str, str] = {}
+    sources: dict[str, str] = {}  # doc_id -> the key of the file and entry it was read from
+    read_before = None if force else read_documents(index_dir)
     for entry in corpus.entries:
         try:
-            doc, removed = load_document(entry)
+            sources[entry.doc_id] = key_ = source_key(entry, corpus_dir)
+            before = read_before(key_) if read_before and key_ else None
+            doc, removed = (before, []) if before else load_document(entry)
         except IngestError as exc:
             report.errors.append((str(entry.path.relative_to(corpus_dir)), str(exc)))
             continue
@@ -155,7 +159,7 @@ def build_index(
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "corpus": str(corpus_dir),
         "documents": {
-            d.doc_id: {"hash": d.content_hash, "path": d.path, "title": d.title, "chunks": n}
+            d.doc_id: {"hash": d.content_hash, "path": d.path, "title": d.title, "chunks": n, "source": sources.get(d.doc_id)}
             for d, (_, n) in zip(documents, report.documents)
         },
     }

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .models import Chunk, Document
 
 LEXICAL = ("zh", "en", "en-plain")
+READER = "1"  # bump when reading or cleaning changes, so documents read before are read again
 
 
 @dataclass
@@ -81,6 +82,32 @@ def _grown_lexicon(saved: dict[str, Any] | None, texts: list[str]) -> Any:
         return extend(Lexicon.from_json(saved), texts)
     except ValueError:  # a lexicon of another format
         return None
+
+
+def source_key(entry: Any, corpus_dir: Path) -> str:
+    """What a document's reading depends on: its file's bytes and its manifest entry (and the reader's version)."""
+    import dataclasses
+    import hashlib
+
+    described = repr(dataclasses.replace(entry, path=entry.path.relative_to(corpus_dir)))
+    digest = hashlib.sha256(f"{READER}\n{described}\n".encode("utf-8"))
+    try:
+        digest.update(entry.path.read_bytes())
+    except OSError:
+        return ""  # unreadable: the reader says why
+    return digest.hexdigest()
+
+
+def read_documents(index_dir: Path) -> Callable[[str], Document | None] | None:
+    """The live build's documents by `source_key`: a file unchanged since then is not read and cleaned again."""
+    from .store import IndexError_, load_index
+
+    try:
+        data = load_index(index_dir)
+    except IndexError_:
+        return None
+    keys = {info["source"]: doc_id for doc_id, info in data.manifest.get("documents", {}).items() if info.get("source")}
+    return (lambda key: data.documents[keys[key]] if key in keys else None) if keys else None
 
 
 def grown_store(growth: Growth, vectors: Any, chunks: list[Chunk]) -> Any:
