@@ -48,11 +48,17 @@ class Postings:
         """These postings plus passages `tokens` as rows n, n+1, …; new terms get new columns."""
         vocab = dict(self.vocab)
         streams = [t or [EMPTY] for t in tokens]
-        ids = np.fromiter((vocab.setdefault(w, len(vocab)) for s in streams for w in s), np.int64)
+        total = self.n + len(streams)
         lengths = np.fromiter(map(len, streams), np.int64, len(streams))
-        rows = np.repeat(np.arange(self.n, self.n + len(streams), dtype=np.int64), lengths)
-        pair, tf = np.unique(ids * (self.n + len(streams)) + rows, return_counts=True)  # sorted by (term, row)
-        new_cols, new_rows = pair // (self.n + len(streams)), pair % (self.n + len(streams))
+        key = np.fromiter((vocab.setdefault(w, len(vocab)) for s in streams for w in s), np.int64, int(lengths.sum()))
+        key *= total
+        key += np.repeat(np.arange(self.n, total, dtype=np.int64), lengths)
+        key.sort()  # by (term, row); in place: a million passages hold ~10^8 tokens
+        starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else np.empty(0, np.int64)
+        tf = np.diff(np.append(starts, len(key)))
+        pair = key[starts]
+        del key
+        new_cols, new_rows = pair // total, pair % total
         old_count = np.zeros(len(vocab), np.int64)
         old_count[: len(self.indptr) - 1] = np.diff(self.indptr)
         new_count = np.bincount(new_cols, minlength=len(vocab))
