@@ -40,9 +40,12 @@ def search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, le
         out = folder / SEARCH_DIR
         out.mkdir()
         tokens = _tokens(chunks[first:], texts[first:], lexicon)
-        lexical = {name: LexicalIndex.build(toks, previous=growth.postings[name] if growth else None) for name, toks in tokens.items()}
-        for name, index in lexical.items():
+        lexical = {}
+        for name in list(tokens):  # one index at a time, its tokens freed once built: a million passages hold ~10^8 tokens
+            index = LexicalIndex.build(tokens.pop(name), previous=growth.postings.pop(name) if growth else None)
             index.save(out / f"lexical-{name}")
+            if milvus:
+                lexical[name] = index
         Calibration.fit(vectors, [c.lang for c in chunks]).save(out)
         if milvus:
             from .milvus_lexical import connect, write_sparse
