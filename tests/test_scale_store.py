@@ -91,9 +91,9 @@ def test_vectors_of_the_previous_format_are_reused(built_index, tmp_path):
     manifest["files"] = dict(manifest["files"], **{"embeddings.npy": sha256_file(build / "embeddings.npy")})
     manifest["sizes"] = {}
     (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    cached = _cached_vectors(index, data.encoder)
-    assert len(cached) == len(set(hashes)) and np.array_equal(cached[hashes[0]], vectors[-1])
-    assert _cached_vectors(index, "another-encoder") == {}
+    known, rows = _cached_vectors(index, data.encoder)
+    assert len(rows) == len(set(hashes)) and np.array_equal(known[rows[hashes[0]]], vectors[-1])
+    assert _cached_vectors(index, "another-encoder")[1] == {}
 
 
 def test_a_passage_without_chinese_segments_to_its_english_words():

@@ -136,12 +136,14 @@ def build_index(
 
     texts = [passage_text(c) for c in chunks]
     hashes = [text_hash(t) for t in texts]
-    cache = _cached_vectors(index_dir, enc.name)
-    todo = [i for i, h in enumerate(hashes) if h not in cache]
-    fresh = enc.encode_passages([texts[i] for i in todo], progress=progress) if todo else np.zeros((0, enc.dim), np.float32)
-    for i, vec in zip(todo, fresh):
-        cache[hashes[i]] = vec
-    vectors = np.vstack([cache[h] for h in hashes]).astype(np.float32) if chunks else np.zeros((0, enc.dim), np.float32)
+    known, rows = _cached_vectors(index_dir, enc.name)
+    at = np.fromiter((rows.get(h, -1) for h in hashes), np.int64, len(hashes))
+    todo = np.flatnonzero(at < 0)
+    vectors = np.empty((len(chunks), enc.dim), np.float32)
+    if len(todo) < len(chunks):
+        vectors[at >= 0] = known[at[at >= 0]]  # one gather from the live build's vector file
+    if len(todo):
+        vectors[todo] = enc.encode_passages([texts[i] for i in todo], progress=progress)
     report.embedded, report.reused = len(todo), len(chunks) - len(todo)
 
     from .lexicon import Lexicon
@@ -213,15 +215,16 @@ def _drop_other_collections(uri: str, keep: set[str]) -> None:
         ms.close()
 
 
-def _cached_vectors(index_dir: Path, encoder_name: str) -> dict[str, np.ndarray]:
-    """Vectors of the live build by passage-text hash, when it used the same encoder.
+def _cached_vectors(index_dir: Path, encoder_name: str) -> tuple[np.ndarray, dict[str, int]]:
+    """The live build's vectors and the row of each passage-text hash, when it used the same encoder.
 
     A build of the previous format (hashes in its manifest, vectors in embeddings.npy) is
     reused too, so upgrading re-embeds nothing. The vector file is checksummed in full.
     """
+    none = (np.zeros((0, 0), np.float32), {})
     previous, build = read_manifest(index_dir), current_build(index_dir)
     if not previous or build is None or previous.get("encoder") != encoder_name:
-        return {}
+        return none
     try:
         if previous.get("format_version") == 1:
             name, hashes = "embeddings.npy", list(previous.get("text_hashes", []))
@@ -231,10 +234,10 @@ def _cached_vectors(index_dir: Path, encoder_name: str) -> dict[str, np.ndarray]
             name = next(n for n in VECTOR_FILES if n in previous.get("files", {}))
             hashes = [h.decode("ascii") for h in data.chunks.hashes]
         verify_files(build, previous, index_dir, [name], full=True)
-        vectors = np.load(build / name, mmap_mode="r")
+        vectors = np.asarray(np.load(build / name, mmap_mode="r"))  # a plain view: rows are gathered, not copied one by one
     except (IndexError_, StopIteration, OSError, ValueError):
-        return {}
-    return dict(zip(hashes, vectors)) if len(vectors) == len(hashes) else {}
+        return none
+    return (vectors, {h: i for i, h in enumerate(hashes)}) if len(vectors) == len(hashes) else none
 
 
 __all__ = ["BuildError", "BuildReport", "CorpusError", "build_index", "passage_text"]
