@@ -69,7 +69,10 @@ def test_added_documents_extend_the_build_and_answer_as_a_full_build(corpus, tmp
     assert grown.grown and grown.reused == before and encoder.encoded == grown.chunks - before
     full = build_index(corpus, tmp_path / "full", encoder=HashEncoder(), progress=False, force=True)
     assert not full.grown and full.chunks == grown.chunks
-    a, b = load_index(index), load_index(tmp_path / "full")
+    a, b = load_index(index, verify="full"), load_index(tmp_path / "full")
+    assert a.manifest["count"] == len(a.chunks) == len(a.vectors) == grown.chunks
+    assert list(a.manifest["documents"])[0] == "st-coordination" and set(a.manifest["documents"]) == {"st-coordination", "roadmap", "notes-zh"} == set(a.documents)
+    assert {d: sorted(r) for d, r in a.extras["citing"].items()}.keys() == b.extras["citing"].keys()
     assert sorted(c.text for c in a.chunks) == sorted(c.text for c in b.chunks)
     assert [c.doc_id for c in a.chunks][:before] == [c.doc_id for c in b.chunks if c.doc_id == "st-coordination"]
     questions = ["How do projects enter the roadmap?", "路线图多久更新一次？", "地标设施由谁出资？", "What are landmarks?",

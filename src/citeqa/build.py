@@ -122,21 +122,21 @@ def build_index(
 
     facets = Facets.from_manifest(corpus.facets)
     growth = None if force else find_growth(index_dir, documents, enc.name, chunk_config.signature(), store, json.loads(json.dumps(facets.to_json())))
-    documents = growth.old + growth.new if growth else documents  # a grown build keeps the old passages' rows
-    chunks: list[Chunk] = list(growth.chunks) if growth else []
-    kept = growth.counts if growth else {}
+    known, rows = _cached_vectors(index_dir, enc.name)
+    if growth and len(known) != growth.n:
+        growth = None
     report.grown = growth is not None
+    every = growth.old + growth.new if growth else documents  # a grown build keeps the old passages' rows, first
+    if growth:
+        documents, report.documents = growth.new, list(growth.counts.items())
+    chunks: list[Chunk] = []  # the passages to write: all of them, or a grown build's new ones
     for doc in documents:
-        if doc.doc_id in kept:
-            report.documents.append((doc.doc_id, kept[doc.doc_id]))
-            continue
         doc_chunks = [facets.tag(c) for c in chunk_document(doc, chunk_config)]
         chunks += doc_chunks
         report.documents.append((doc.doc_id, len(doc_chunks)))
 
     texts = [passage_text(c) for c in chunks]
     hashes = [text_hash(t) for t in texts]
-    known, rows = _cached_vectors(index_dir, enc.name)
     at = np.fromiter((rows.get(h, -1) for h in hashes), np.int64, len(hashes))
     todo = np.flatnonzero(at < 0)
     vectors = np.empty((len(chunks), enc.dim), np.float32)
@@ -144,12 +144,14 @@ def build_index(
         vectors[at >= 0] = known[at[at >= 0]]  # one gather from the live build's vector file
     if len(todo):
         vectors[todo] = enc.encode_passages([texts[i] for i in todo], progress=progress)
-    report.embedded, report.reused = len(todo), len(chunks) - len(todo)
+    report.embedded, report.reused = len(todo), len(chunks) - len(todo) + (growth.n if growth else 0)
+    if growth:
+        vectors = np.concatenate([known, vectors])
 
     from .lexicon import Lexicon
     from .milvus_lexical import field_name
 
-    lexicon = growth.lexicon if growth else Lexicon.build([d.text for d in documents])
+    lexicon = growth.lexicon if growth else Lexicon.build([d.text for d in every])
     collection = f"citeqa_{key[:16]}"
     search_files = search_writer(chunks, texts, vectors, lexicon, (milvus_uri, f"{collection}_lexical") if store == "milvus" else None, growth)
     manifest = {
@@ -162,7 +164,7 @@ def build_index(
         "corpus": str(corpus_dir),
         "documents": {
             d.doc_id: {"hash": d.content_hash, "path": d.path, "title": d.title, "chunks": n, "source": sources.get(d.doc_id)}
-            for d, (_, n) in zip(documents, report.documents)
+            for d, (_, n) in zip(every, report.documents)
         },
     }
     extras = {
@@ -170,12 +172,13 @@ def build_index(
         "facets": facets.to_json(),
         "bibliography": {n: ref.__dict__ for n, ref in corpus.bibliography().items()},
         "sources": [src for e in corpus.entries for src in e.sources],
-        "citing": _citing(chunks),
+        "citing": _citing(chunks, first=growth.n if growth else 0, before=growth.citing if growth else None),
     }
     if store == "milvus":
         manifest["vector_store"] = _fill_milvus(milvus_uri, collection, vectors, chunks)
         manifest["vector_store"]["lexical"] = {"collection": f"{collection}_lexical", "fields": {n: field_name(n) for n in ("zh", "en", "en-plain")}}
-    report.index_path = write_index(index_dir, manifest, vectors, chunks, documents, extras, extra_files=search_files, text_hashes=hashes)
+    report.index_path = write_index(index_dir, manifest, vectors, chunks, documents, extras, extra_files=search_files, text_hashes=hashes,
+                                    after=growth.build if growth else None)
     if store == "milvus":
         _drop_other_collections(milvus_uri, keep={collection, f"{collection}_lexical"})
     report.seconds = time.perf_counter() - started
@@ -243,10 +246,13 @@ def _cached_vectors(index_dir: Path, encoder_name: str) -> tuple[np.ndarray, dic
 __all__ = ["BuildError", "BuildReport", "CorpusError", "build_index", "passage_text"]
 
 
-def _citing(chunks: list[Chunk], keep: int = 5) -> dict[str, list[int]]:
-    """Reference [n] -> the first passages (rows) citing it: what the app's Documents view shows, without parsing every passage."""
-    out: dict[str, list[int]] = {}
-    for row, c in enumerate(chunks):
+def _citing(chunks: list[Chunk], keep: int = 5, first: int = 0, before: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
+    """Reference [n] -> the first passages (rows) citing it: what the app's Documents view shows, without parsing every passage.
+
+    `first`: the row of chunks[0]; `before`: the table of the rows before it (a grown build's).
+    """
+    out: dict[str, list[int]] = {n: list(rows) for n, rows in (before or {}).items()}
+    for row, c in enumerate(chunks, first):
         for n in c.citations:
             rows = out.setdefault(str(n), [])
             if len(rows) < keep:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ class Column:
 
     @classmethod
     def encode(cls, strings: Iterable[str]) -> "Column":
-        values, codes = np.unique(np.asarray(list(strings), dtype=str), return_inverse=True)
+        values, codes = np.unique(strings if isinstance(strings, np.ndarray) else np.asarray(list(strings), dtype=str), return_inverse=True)
         return cls(values, codes.astype(np.int32).reshape(-1))
 
     def __len__(self) -> int:
@@ -81,10 +82,18 @@ class Lines:
         return json.loads(self._data[int(self.offsets[i]) : int(self.offsets[i + 1])])
 
 
-def write_lines(path: Path, records: Iterable[dict[str, Any]], offsets: Path) -> None:
-    """Write one JSON object per line and the byte offset of each line."""
+def write_lines(path: Path, records: Iterable[dict[str, Any]], offsets: Path, after: Path | None = None) -> None:
+    """Write one JSON object per line and the byte offset of each line.
+
+    `after`: a build folder whose lines of the same file come first, copied as bytes (a grown
+    build keeps its old rows without parsing them).
+    """
     at = [0]
     with open(path, "wb") as f:
+        if after is not None:
+            with open(after / path.name, "rb") as old:
+                shutil.copyfileobj(old, f, 1 << 24)
+            at = np.load(after / offsets.name).tolist()
         for r in records:
             line = (json.dumps(r, ensure_ascii=False) + "\n").encode("utf-8")
             f.write(line)
@@ -139,11 +148,16 @@ class ChunkTable(Sequence[Chunk]):
         return [self[int(i)] for i in np.flatnonzero(col.codes == col.code(doc_id))] if col.code(doc_id) >= 0 else []
 
 
-def write_chunks(folder: Path, chunks: list[Chunk], hashes: list[str]) -> None:
-    write_lines(folder / "chunks.jsonl", (c.to_dict() for c in chunks), folder / "chunks.offsets.npy")
+def write_chunks(folder: Path, chunks: list[Chunk], hashes: list[str], after: Path | None = None) -> None:
+    """The passage table; with `after` (a build folder) its passages come first, copied, and `chunks` follow."""
+    write_lines(folder / "chunks.jsonl", (c.to_dict() for c in chunks), folder / "chunks.offsets.npy", after)
+    old = ChunkTable.open(after) if after is not None else None
     arrays: dict[str, np.ndarray] = {"text_hash": np.asarray(hashes, dtype="S24").reshape(-1)}
+    if old is not None:
+        arrays["text_hash"] = np.concatenate([old.hashes.astype("S24"), arrays["text_hash"]])
     for f in COLUMNS:
-        col = Column.encode(getattr(c, f) for c in chunks)
+        new = np.asarray([getattr(c, f) for c in chunks], dtype=str).reshape(-1)
+        col = Column.encode(np.concatenate([old.columns[f][:], new]) if old is not None else new)
         arrays[f"{f}_values"], arrays[f"{f}_codes"] = col.values, col.codes
     np.savez(folder / "columns.npz", **arrays)
 
@@ -185,8 +199,10 @@ class DocumentTable(Mapping[str, Document]):
         return {h["doc_id"]: Document(text="", **h) for h in self.heads}
 
 
-def write_documents(folder: Path, documents: list[Document]) -> None:
+def write_documents(folder: Path, documents: list[Document], after: Path | None = None) -> None:
+    """The document table; with `after` (a build folder) its documents come first, copied."""
     records = [{k: v for k, v in d.__dict__.items() if k != "tables"} for d in documents]
-    write_lines(folder / "documents.jsonl", records, folder / "documents.offsets.npy")
-    heads = [{k: r[k] for k in HEAD_FIELDS} for r in records]
+    write_lines(folder / "documents.jsonl", records, folder / "documents.offsets.npy", after)
+    heads = json.loads((after / "documents.head.json").read_text(encoding="utf-8")) if after is not None else []
+    heads += [{k: r[k] for k in HEAD_FIELDS} for r in records]
     (folder / "documents.head.json").write_text(json.dumps(heads, ensure_ascii=False), encoding="utf-8")

@@ -2,7 +2,7 @@
 
 When every document of the live build is still in the corpus, unchanged, and only new ones
 were added (what `citeqa add` does), the next build keeps the old passages as they are: their
-chunks come from the chunk table, their vectors from the vector file, their BM25 postings
+rows of the passage and document tables are copied as bytes, their vectors come from the vector file, their BM25 postings
 from the saved counts (re-weighted, since IDF and the mean length are collection-wide), their
 FAISS graph nodes from the saved index, and the lexicon's counts and co-occurrence sketches
 from the saved lexicon. Only the new documents are chunked, embedded, scanned and tokenised,
@@ -31,11 +31,13 @@ class Growth:
     build: Path  # the live build folder
     old: list[Document]  # the build's documents, in its order (their rows come first)
     new: list[Document]
-    chunks: list[Chunk]  # the old documents' passages, rows 0..n-1
+    n: int  # the build's passages (rows 0..n-1, kept as they are)
     counts: dict[str, int]  # old document -> its passages
     lexicon: Any  # the grown Lexicon
     postings: dict[str, Any]  # BM25 channel -> its saved bm25index.Postings
     search: Path  # the build's search folder (FAISS store, BM25 files)
+    langs: Any  # the old passages' language column
+    citing: dict[str, list[int]]  # the build's reference -> citing rows table
 
 
 def find_growth(index_dir: Path, documents: list[Document], encoder: str, chunker: str, store: str, facets: dict[str, Any]) -> Growth | None:
@@ -62,7 +64,8 @@ def find_growth(index_dir: Path, documents: list[Document], encoder: str, chunke
     if postings is None or lexicon is None:
         return None
     old = [by_id[doc_id] for doc_id in before]
-    return Growth(data.path, old, new, list(data.chunks[0 : len(data.chunks)]), dict(zip(before, counts)), lexicon, postings, data.path / "search")
+    return Growth(data.path, old, new, len(data.chunks), dict(zip(before, counts)), lexicon, postings, data.path / "search",
+                  data.chunks.column("lang"), data.extras.get("citing", {}))
 
 
 def _postings(search: Path) -> dict[str, Any] | None:
@@ -111,12 +114,11 @@ def read_documents(index_dir: Path) -> Callable[[str], Document | None] | None:
 
 
 def grown_store(growth: Growth, vectors: Any, chunks: list[Chunk]) -> Any:
-    """The build's FAISS store with the new passages (rows len(growth.chunks)…) added to its graphs."""
+    """The build's FAISS store with the new passages `chunks` (rows growth.n…, vectors[growth.n:]) added to its graphs."""
     from .faissstore import FaissStore
     from .vectorstore import StoredVector
 
     store = FaissStore.load(growth.search / "dense")
-    first = len(growth.chunks)
-    if len(chunks) > first:
-        store.add(vectors[first:], [StoredVector.from_chunk(i, c) for i, c in enumerate(chunks) if i >= first])
+    if chunks:
+        store.add(vectors[growth.n :], [StoredVector.from_chunk(i, c) for i, c in enumerate(chunks, growth.n)])
     return store

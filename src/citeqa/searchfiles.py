@@ -26,7 +26,7 @@ def search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, le
     store (unless the vectors live in Milvus): nothing is re-derived when the index loads.
     With `milvus` = (uri, collection) the BM25 term scores also go to that Milvus collection as
     sparse vectors, with the per-term tables the query side needs in search/lexical-milvus.
-    With `growth`, rows from len(growth.chunks) on are new: only they are tokenised and added.
+    With `growth`, `chunks` and `texts` are the new passages (rows growth.n on): only they are tokenised and added.
     """
     from .dense import Calibration
     from .incremental import grown_store
@@ -34,19 +34,21 @@ def search_writer(chunks: list[Chunk], texts: list[str], vectors: np.ndarray, le
     from .searcher import SEARCH_DIR
     from .vectorstore import FaissStore, StoredVector
 
-    first = len(growth.chunks) if growth else 0
+    langs = [c.lang for c in chunks]
+    if growth:  # `chunks` are the new passages; the vectors are all
+        langs = list(growth.langs) + langs
 
     def write(folder: Path) -> None:
         out = folder / SEARCH_DIR
         out.mkdir()
-        tokens = _tokens(chunks[first:], texts[first:], lexicon)
+        tokens = _tokens(chunks, texts, lexicon)
         lexical = {}
         for name in list(tokens):  # one index at a time, its tokens freed once built: a million passages hold ~10^8 tokens
             index = LexicalIndex.build(tokens.pop(name), previous=growth.postings.pop(name) if growth else None)
             index.save(out / f"lexical-{name}")
             if milvus:
                 lexical[name] = index
-        Calibration.fit(vectors, [c.lang for c in chunks]).save(out)
+        Calibration.fit(vectors, langs).save(out)
         if milvus:
             from .milvus_lexical import connect, write_sparse
 

@@ -133,12 +133,15 @@ def write_index(
     extras: dict[str, Any],
     extra_files: Callable[[Path], None] | None = None,
     text_hashes: list[str] | None = None,
+    after: Path | None = None,
 ) -> Path:
     """Write a complete build folder, then make it live in one atomic rename.
 
     `extra_files(folder)` may add files (subfolders too) to the build before it is checksummed;
     when it writes no dense store, the vectors are kept in the build's own vectors.npy.
     `text_hashes` (of each passage's indexed text, see passage.text_hash) are computed when not given.
+    `after`: the live build this one grows; its passages and documents come first, copied as they
+    are, and `chunks`, `documents` and `text_hashes` are the new ones only (`vectors` are all).
     """
     index_dir, chunks = Path(index_dir), list(chunks)
     allowed = _store_files(manifest)
@@ -153,8 +156,8 @@ def write_index(
         tmp.mkdir()
         (tmp / BUILD_MARKER).write_text(f"written by citeqa (pid {os.getpid()})\n", encoding="utf-8")
         hashes = text_hashes if text_hashes is not None else [text_hash(passage_text(c)) for c in chunks]
-        write_chunks(tmp, chunks, hashes)
-        write_documents(tmp, documents)
+        write_chunks(tmp, chunks, hashes, after)
+        write_documents(tmp, documents, after)
         (tmp / "extras.json").write_text(json.dumps(extras, ensure_ascii=False), encoding="utf-8")
         if extra_files is not None:
             extra_files(tmp)
@@ -162,7 +165,7 @@ def write_index(
             np.save(tmp / VECTOR_FILES[1], np.asarray(vectors, np.float32))
         manifest = {k: v for k, v in manifest.items() if k not in ("text_hashes", "files", "sizes")}
         dim = int(vectors.shape[1]) if len(vectors) else int(manifest.get("dim") or 0)
-        manifest.update(format_version=FORMAT_VERSION, store=choose_store_kind(len(vectors)), count=len(chunks), dim=dim)
+        manifest.update(format_version=FORMAT_VERSION, store=choose_store_kind(len(vectors)), count=len(vectors), dim=dim)
         manifest["files"], manifest["sizes"] = _file_facts(tmp)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync_tree(tmp)
