@@ -20,6 +20,7 @@ import numpy as np
 from .lexical import EMPTY, PARAMS
 
 TF, DOCLEN = "tf.npy", "doclen.npy"
+BLOCK = 1 << 22  # postings re-weighted per step
 
 
 @dataclass
@@ -66,10 +67,11 @@ class Postings:
         np.cumsum(old_count + new_count, out=indptr[1:])
         out_rows = np.empty(indptr[-1], np.int32)
         out_tf = np.empty(indptr[-1], np.float32)
-        if len(self.rows):  # old postings keep their order at the head of each column
-            old_cols = np.repeat(np.arange(len(old_count)), old_count)
-            at = indptr[old_cols] + (np.arange(len(self.rows)) - self.indptr[old_cols])
+        if len(self.rows):  # old postings keep their order at the head of each column, each column shifted
+            at = np.repeat(indptr[:-1] - np.append(self.indptr[:-1], np.full(len(vocab) + 1 - len(self.indptr), self.indptr[-1])), old_count)
+            at += np.arange(len(self.rows))
             out_rows[at], out_tf[at] = self.rows, self.tf
+            del at
         if len(pair):  # new rows are larger than every old one, so they follow
             first = np.searchsorted(new_cols, new_cols, side="left")
             at = indptr[new_cols] + old_count[new_cols] + (np.arange(len(pair)) - first)
@@ -82,10 +84,14 @@ class Postings:
         df = np.diff(self.indptr).astype(np.float64)
         idf = np.log(1 + (self.n - df + 0.5) / (df + 0.5)).astype(np.float32)
         avg = float(self.doclen.mean()) if self.n else 1.0
-        cols = np.repeat(np.arange(len(df)), np.diff(self.indptr))
-        tf = self.tf
-        tfc = tf / (k1 * ((1 - b) + b * self.doclen[self.rows].astype(np.float64) / avg) + tf)
-        return (idf[cols] * tfc).astype(np.float32)
+        cols = np.repeat(np.arange(len(df), dtype=np.int32), np.diff(self.indptr))
+        out = np.empty(len(self.rows), np.float32)
+        for lo in range(0, len(out), BLOCK):  # in blocks: a million passages hold ~10^8 postings
+            hi = min(lo + BLOCK, len(out))
+            tf = self.tf[lo:hi]
+            tfc = tf / (k1 * ((1 - b) + b * self.doclen[self.rows[lo:hi]].astype(np.float64) / avg) + tf)
+            out[lo:hi] = idf[cols[lo:hi]] * tfc
+        return out
 
     def csc(self) -> dict[str, np.ndarray]:
         """The score matrix as bm25s holds it (term-major CSC over passages)."""
