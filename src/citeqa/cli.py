@@ -125,7 +125,10 @@ def add(
     encoder: str = typer.Option(DEFAULT_ENCODER, help="Encoder to (re)build with."),
     as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object: what was recorded and the build."),
 ) -> None:
-    """Copy a source into the corpus (never over an existing file), record it in the manifest, link it to reference \\[n], and index it."""
+    """Copy a source into the corpus (never over an existing file), record it in the manifest, link it to reference \\[n], and index it.
+
+    Indexing extends the live index: only the new document is read, embedded and tokenised.
+    """
     from .add import add_source
     from .corpus import SUPPORTED, CorpusError, slug
 
