@@ -119,8 +119,8 @@ class Postings:
         vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
         vocab.pop("", None)
         indptr = np.load(folder / "indptr.csc.index.npy")
-        rows = np.load(folder / "indices.csc.index.npy")
-        tf, doclen = np.load(folder / TF), np.load(folder / DOCLEN)
+        rows = np.load(folder / "indices.csc.index.npy", mmap_mode="r")  # read once, by the extension
+        tf, doclen = np.load(folder / TF, mmap_mode="r"), np.load(folder / DOCLEN)
         if len(indptr) != len(vocab) + 1 or len(rows) != len(tf) or int(indptr[-1]) != len(rows):
             return None
         return cls(vocab, indptr, rows, tf, doclen)
