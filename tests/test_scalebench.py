@@ -64,4 +64,7 @@ def test_tiny_run_reports_every_key(tmp_path):
     build = row["details"]["build"]
     assert build["passages"] >= 200 and "lexicon" in build["phases_s"]
     assert row["details"]["filter"]["mechanism"]
+    anchors = row["anchors"]  # each question against its own bm25s + FAISS calls, plain and filtered
+    for key in ("sum_ms_p50", "sum_ms_p95", "filtered_sum_ms_p95", "query_over_anchor_p95", "filtered_over_anchor_p95"):
+        assert anchors[key] > 0, key
     json.dumps(rows)  # the report is JSON as it is

@@ -201,7 +201,7 @@ def run_searcher_scale(sizes: list[int], questions: list[str], workdir: Path, bu
             Path(prof[1]).mkdir(exist_ok=True)
         measured = _child(["measure", str(index), str(workdir / "questions.json"), "--k", str(k), *prof], timeout_s)
         details = measured.pop("details")
-        rows.append({"n": n, **{key: measured[key] for key in KEYS}, "build_s": build.pop("build_s"),
+        rows.append({"n": n, **{key: measured[key] for key in KEYS}, "anchors": measured.get("anchors", {}), "build_s": build.pop("build_s"),
                      "details": {**details, "vectors": vectors, "paragraphs_written": paragraphs, "corpus_write_s": round(write_s, 2), "build": build}})
         if rows[-1]["build_s"] > budget_s:
             stop = f"the build of n={n:,} took {rows[-1]['build_s']:.0f} s, over the {budget_s:.0f} s budget"
