@@ -115,3 +115,19 @@ def test_unchanged_files_are_not_read_again_and_give_the_same_documents(corpus, 
     fresh = build_index(corpus, tmp_path / "fresh", encoder=HashEncoder(), progress=False)
     assert (again.path / "documents.jsonl").read_bytes() == (load_index(fresh.index_path.parent).path / "documents.jsonl").read_bytes()
     assert (again.path / "chunks.jsonl").read_bytes() == (load_index(tmp_path / "fresh").path / "chunks.jsonl").read_bytes()
+
+
+def test_a_followed_link_outside_the_corpus_is_read_and_then_reused(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text("The roadmap is updated every two years.\n", encoding="utf-8")
+    outside = tmp_path / "shared" / "landmarks.txt"
+    outside.parent.mkdir()
+    outside.write_text(ENGLISH, encoding="utf-8")
+    (corpus / "landmarks.txt").symlink_to(outside)
+    index = tmp_path / "index"
+    first = build_index(corpus, index, encoder=HashEncoder(), progress=False, follow_symlinks=True)
+    assert not first.errors and {d for d, _ in first.documents} == {"note", "landmarks"}
+    (corpus / "more.txt").write_text("Landmarks deliver science services.\n", encoding="utf-8")
+    grown = build_index(corpus, index, encoder=HashEncoder(), progress=False, follow_symlinks=True)
+    assert grown.grown and not grown.errors and grown.embedded == 1

@@ -92,7 +92,8 @@ def source_key(entry: Any, corpus_dir: Path) -> str:
     import dataclasses
     import hashlib
 
-    described = repr(dataclasses.replace(entry, path=entry.path.relative_to(corpus_dir)))
+    inside = entry.path.is_relative_to(corpus_dir)  # a followed link may point outside the corpus
+    described = repr(dataclasses.replace(entry, path=entry.path.relative_to(corpus_dir) if inside else entry.path))
     digest = hashlib.sha256(f"{READER}\n{described}\n".encode("utf-8"))
     try:
         digest.update(entry.path.read_bytes())
