@@ -87,3 +87,14 @@ def test_credentials_come_from_a_file(tmp_path):
     secret.write_text("no-colon\n", encoding="utf-8")
     with pytest.raises(Exception):
         _credentials(None, secret)
+
+
+def test_eval_without_an_index_builds_it_from_the_corpus_first(corpus_dir, tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "q1", "lang": "en", "question": "How much research funding does UKRI manage each year?",
+                                "evidence": ["每年90亿英镑的科研经费"], "mechanism": "UKRI", "measure": "budget", "kind": "fact"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    got = run("eval", "--gold", str(gold), "--index", str(tmp_path / "index"), "--corpus", str(corpus_dir), "--json")
+    assert got.exit_code == 0, got.output
+    metrics = json.loads(got.stdout.strip().splitlines()[-1])
+    assert metrics["n"] == 1 and metrics["recall@10"] == 1.0
+    assert (tmp_path / "index" / "CURRENT").is_file()

@@ -191,6 +191,21 @@ def _searcher(index: Path):
         _fail(str(exc))
 
 
+def _searcher_or_build(index: Path, corpus: Path):
+    """The index's searcher; an index that is missing, corrupt or of an older format is built from `corpus` first."""
+    from .search import Searcher
+    from .store import IndexError_
+
+    try:
+        return Searcher.load(index)
+    except IndexError_ as exc:
+        console.print(f"[yellow]{exc}[/]\nbuilding the index in {index} from {corpus} first …", highlight=False)
+    except ValueError as exc:
+        _fail(str(exc))
+    run_build(corpus, index, DEFAULT_ENCODER)
+    return _searcher(index)
+
+
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="A question or claim, in Chinese or English."),

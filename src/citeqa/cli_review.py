@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from .cli import CorpusOpt, IndexOpt, ReadCorpusOpt, _fail, _note_corpus, _searcher, app, out
+from .cli import CorpusOpt, IndexOpt, ReadCorpusOpt, _fail, _note_corpus, _searcher, _searcher_or_build, app, out
 
 
 def _load_index(index: Path, verify: bool | str = True):
@@ -101,7 +101,7 @@ def evaluate_cmd(
         items = load_gold(gold)
     except (GoldFormatError, OSError) as exc:
         _fail(str(exc))
-    searcher = _searcher(index)
+    searcher = _searcher_or_build(index, corpus or Path("corpus"))
     _note_corpus(corpus, searcher.data.manifest)
     progress = not as_json and sys.stderr.isatty()
     runs = {"hybrid (default)": evaluate(items, lambda item: searcher.search(item.question, k=k), k=k, progress=progress)}
