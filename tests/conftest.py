@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import socket
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,3 +87,23 @@ def app_url(searcher, tmp_path_factory):
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **ui.STYLE, **safety_options())
     yield url
     demo.close()
+
+
+class HashEncoder:
+    """A deterministic stand-in encoder (vectors from a hash of the text), for tests about files and builds, not ranking."""
+
+    name, dim = "test-hash-encoder", 16
+
+    def __init__(self) -> None:
+        self.encoded = 0  # passages encoded so far
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.frombuffer(hashlib.sha256(text.encode()).digest()[: self.dim], dtype=np.uint8).astype(np.float32) - 127.5
+        return v / np.linalg.norm(v)
+
+    def encode_queries(self, texts):
+        return np.vstack([self._vec(t) for t in texts])
+
+    def encode_passages(self, texts, progress=False):
+        self.encoded += len(texts)
+        return np.vstack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)

@@ -18,28 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import HashEncoder
 from typer.testing import CliRunner
 
 from citeqa import cli
 from citeqa.build import BuildReport
 from citeqa.corpus import load_corpus
 from citeqa.store import BUILD_MARKER, INDEX_MARKER, IndexError_, current_build, load_index, write_index
-
-
-class HashEncoder:
-    """A deterministic stand-in encoder: these tests are about files, not about ranking."""
-
-    name, dim = "test-hash-encoder", 16
-
-    def _vec(self, text: str) -> np.ndarray:
-        v = np.frombuffer(hashlib.sha256(text.encode()).digest()[: self.dim], dtype=np.uint8).astype(np.float32) - 127.5
-        return v / np.linalg.norm(v)
-
-    def encode_queries(self, texts):
-        return np.vstack([self._vec(t) for t in texts])
-
-    def encode_passages(self, texts, progress=False):
-        return np.vstack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
 
 def tree_hashes(root: Path) -> dict[str, str]:

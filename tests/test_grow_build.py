@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
+from conftest import ROOT, HashEncoder
 
 from citeqa.add import add_source
 from citeqa.build import build_index
 from citeqa.searcher import Searcher
 from citeqa.store import load_index
 
-ROOT = Path(__file__).resolve().parents[1]
 ENGLISH = """# Research infrastructure roadmaps
 
 The roadmap identifies new research infrastructures of pan-European interest. Projects enter the
@@ -24,26 +22,6 @@ Landmarks are infrastructures that were implemented and deliver science services
 fund their construction and operation through national budgets and coordinate priorities.
 """
 CHINESE = "# 补充说明\n\n路线图每两年更新一次，新项目须通过科学评估和成熟度评估。\n\n地标设施已经建成并提供科研服务，由成员国共同出资运行。\n"
-
-
-class HashEncoder:
-    """Deterministic vectors: these tests are about what a grown build keeps, not about ranking."""
-
-    name, dim = "test-hash-encoder", 16
-
-    def __init__(self) -> None:
-        self.encoded = 0
-
-    def _vec(self, text: str) -> np.ndarray:
-        v = np.frombuffer(hashlib.sha256(text.encode()).digest()[: self.dim], dtype=np.uint8).astype(np.float32) - 127.5
-        return v / np.linalg.norm(v)
-
-    def encode_queries(self, texts):
-        return np.vstack([self._vec(t) for t in texts])
-
-    def encode_passages(self, texts, progress=False):
-        self.encoded += len(texts)
-        return np.vstack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
 
 @pytest.fixture()
