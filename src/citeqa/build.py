@@ -13,6 +13,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,8 @@ def build_index(
     documents: list[Document] = []
     seen_hashes: dict[str, str] = {}
     sources: dict[str, str] = {}  # doc_id -> the key of the file and entry it was read from
-    read_before = None if force else read_documents(index_dir)
+    live = _live(index_dir)  # the build being replaced, read once: its documents, passages and vectors are reused
+    read_before = None if force or live is None else read_documents(live)
     for entry in corpus.entries:
         try:
             sources[entry.doc_id] = key_ = source_key(entry, corpus_dir)
@@ -121,8 +123,8 @@ def build_index(
             pass  # corrupt or mismatched: rebuild below
 
     facets = Facets.from_manifest(corpus.facets)
-    growth = None if force else find_growth(index_dir, documents, enc.name, chunk_config.signature(), store, json.loads(json.dumps(facets.to_json())))
-    known, rows = _cached_vectors(index_dir, enc.name)
+    growth = None if force or live is None else find_growth(live, documents, enc.name, chunk_config.signature(), store, json.loads(json.dumps(facets.to_json())))
+    known, rows = _cached_vectors(index_dir, enc.name, live)
     if growth and len(known) != growth.n:
         growth = None
     report.grown = growth is not None
@@ -218,11 +220,20 @@ def _drop_other_collections(uri: str, keep: set[str]) -> None:
         ms.close()
 
 
-def _cached_vectors(index_dir: Path, encoder_name: str) -> tuple[np.ndarray, dict[str, int]]:
+def _live(index_dir: Path) -> Any:
+    """The live build (store.IndexData), or None when there is none or it cannot be read."""
+    try:
+        return load_index(index_dir) if current_build(index_dir) is not None else None
+    except IndexError_:
+        return None
+
+
+def _cached_vectors(index_dir: Path, encoder_name: str, live: Any = None) -> tuple[np.ndarray, dict[str, int]]:
     """The live build's vectors and the row of each passage-text hash, when it used the same encoder.
 
     A build of the previous format (hashes in its manifest, vectors in embeddings.npy) is
     reused too, so upgrading re-embeds nothing. The vector file is checksummed in full.
+    `live`: the live build when already loaded (`_live`), else it is read here.
     """
     none = (np.zeros((0, 0), np.float32), {})
     previous, build = read_manifest(index_dir), current_build(index_dir)
@@ -232,7 +243,7 @@ def _cached_vectors(index_dir: Path, encoder_name: str) -> tuple[np.ndarray, dic
         if previous.get("format_version") == 1:
             name, hashes = "embeddings.npy", list(previous.get("text_hashes", []))
         else:
-            data = load_index(index_dir, encoder=encoder_name)
+            data = live if live is not None else load_index(index_dir, encoder=encoder_name)
             build, previous = data.path, data.manifest
             name = next(n for n in VECTOR_FILES if n in previous.get("files", {}))
             hashes = [h.decode("ascii") for h in data.chunks.hashes]

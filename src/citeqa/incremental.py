@@ -40,15 +40,9 @@ class Growth:
     citing: dict[str, list[int]]  # the build's reference -> citing rows table
 
 
-def find_growth(index_dir: Path, documents: list[Document], encoder: str, chunker: str, store: str, facets: dict[str, Any]) -> Growth | None:
-    """The live build, when `documents` are it plus new ones; None when a full build is needed."""
-    from .store import IndexError_, load_index
-
-    if store != "faiss":
-        return None
-    try:
-        data = load_index(index_dir, encoder=encoder, chunker=chunker)
-    except IndexError_:
+def find_growth(data: Any, documents: list[Document], encoder: str, chunker: str, store: str, facets: dict[str, Any]) -> Growth | None:
+    """The live build `data` (store.IndexData), when `documents` are it plus new ones; None when a full build is needed."""
+    if store != "faiss" or data.manifest.get("encoder") != encoder or data.manifest.get("chunker") != chunker:
         return None
     before = data.manifest.get("documents", {})
     by_id = {d.doc_id: d for d in documents}
@@ -102,14 +96,8 @@ def source_key(entry: Any, corpus_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def read_documents(index_dir: Path) -> Callable[[str], Document | None] | None:
-    """The live build's documents by `source_key`: a file unchanged since then is not read and cleaned again."""
-    from .store import IndexError_, load_index
-
-    try:
-        data = load_index(index_dir)
-    except IndexError_:
-        return None
+def read_documents(data: Any) -> Callable[[str], Document | None] | None:
+    """The live build's (`data`, store.IndexData) documents by `source_key`: a file unchanged since then is not read and cleaned again."""
     keys = {info["source"]: doc_id for doc_id, info in data.manifest.get("documents", {}).items() if info.get("source")}
     return (lambda key: data.documents[keys[key]] if key in keys else None) if keys else None
 
