@@ -156,3 +156,54 @@ def test_the_dense_channel_reads_an_english_rendering_next_to_the_question(mixed
     assert len(en) == 2 and re.search(r"[\u4e00-\u9fff]", en[1]) and en[1].endswith("How many research infrastructures does the roadmap list?")
     zh = mixed.query_texts(mixed.understand("路线图列出了多少个研究基础设施？"))
     assert len(zh) == 2 and not re.search(r"[\u4e00-\u9fff]", zh[1])
+
+
+def test_a_name_the_dictionary_transliterates_or_an_ordinary_word_is_not_unknown(tmp_path):
+    """安倍 is "Abe (Japanese surname)" in the dictionary and the documents write "Abe"; 登月 ("to go to
+    the moon") is a word jieba tags as a name, not a name; 北京 the documents never mention stays unknown."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "council.md").write_text(
+        "# The council\n\nIn February 2014 Prime Minister Abe of Japan chaired the council's meeting on the new research "
+        "programmes, including the ambitious Moonshot programme for disruptive innovation.\n",
+        encoding="utf-8",
+    )
+    build_index(corpus, tmp_path / "index", encoder=BagOfWordsEncoder(), progress=False)
+    searcher = Searcher.load(tmp_path / "index", encoder=BagOfWordsEncoder())
+    assert searcher.search("2014年安倍主持召开的会议讨论了什么？", k=3).understood["not_in_corpus"] == []
+    assert searcher.search("日本为什么要推出登月型研究开发计划？", k=3).understood["not_in_corpus"] == []
+    assert "北京" in searcher.search("安倍在北京开过会吗？", k=3).understood["not_in_corpus"]
+
+
+@pytest.mark.parametrize("word, english", [("安倍", ["Abe"]), ("里加", ["Riga"]), ("北京", ["Beijing"]), ("王", []), ("登月", [])])
+def test_a_dictionary_name_is_spelled_as_english_writes_it(word, english):
+    from citeqa.cedict import names
+
+    assert names(word) == english
+
+
+def test_a_question_sharing_one_rare_word_with_the_corpus_is_off_topic(tmp_path):
+    """The FAQ names France once; "the capital of France" matches that word fully and nothing else."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "faq.md").write_text(
+        "# User groups\n\nThe association Debian France organises meetings for users and developers.\n\n"
+        "# Upgrades\n\nTo upgrade from one release to the next, edit the sources list and run a full upgrade.\n",
+        encoding="utf-8",
+    )
+    build_index(corpus, tmp_path / "index", encoder=BagOfWordsEncoder(), progress=False)
+    searcher = Searcher.load(tmp_path / "index", encoder=BagOfWordsEncoder())
+    off = searcher.search("What is the capital of France?", k=3)
+    assert off.abstained and off.understood["off_topic"] and off.understood["not_in_corpus"] == []
+    on = searcher.search("How do I upgrade to the next release?", k=3)
+    assert not on.understood["off_topic"]
+    assert not searcher.search("France", k=3).understood["off_topic"]  # one word asked, one word shared
+
+
+def test_shared_words_count_a_translation_as_the_word(mixed):
+    """An English question's words are found in a Chinese passage through their translations."""
+    from citeqa.coverage import concepts, shared
+
+    q = mixed.understand("How many plenary meetings does the forum hold each year?")
+    rows = np.array([i for i, c in enumerate(mixed.chunks) if "每年召开4次" in c.text])
+    assert shared(concepts(q, mixed.lexicon), mixed.zh, mixed.en, rows)[0] >= 2

@@ -2,9 +2,10 @@
 
 A question about an entity the documents never mention (another country, an organisation, a
 later year) cannot be answered from them however close the nearest passage looks. Only
-distinctive tokens count: proper names of two or more letters that are not ordinary English
-words, and four-digit years. A one-letter name (the `C` locale) or a common word is never a
-reason to abstain; the calibrated fusion score covers the rest (off-topic questions).
+distinctive tokens count: proper names of two or more letters that are not ordinary words
+(English, or Chinese whose first dictionary sense is ordinary: jieba tags 登月, "to go to the
+moon", as a name), and four-digit years. A one-letter name (the `C` locale) or a common word is
+never a reason to abstain; the calibrated fusion score covers the rest (off-topic questions).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .cedict import is_ordinary, names
 from .query import Query
 from .text import EN_STOP, en_tokens, stem, zh_tokens
 
@@ -28,7 +30,7 @@ def unsupported_terms(q: Query, zh: Any, en: Any, lexicon: Any) -> list[str]:
         for word, flag in jieba.posseg.cut(q.text):
             if not re.search(r"[\u3400-\u9fff\d]", word):
                 continue  # Latin words were checked above
-            entity = (flag in ENTITY_TAGS and len(word) > 1) or (flag == "m" and re.fullmatch(r"(1[89]|20)\d\d年?", word))
+            entity = (flag in ENTITY_TAGS and len(word) > 1 and not is_ordinary(word)) or (flag == "m" and re.fullmatch(r"(1[89]|20)\d\d年?", word))
             if entity and not _known_zh(word, known, lexicon):
                 missing.append(word)
     return missing
@@ -38,13 +40,16 @@ def _known_zh(word: str, known, lexicon: Any) -> bool:
     """A Chinese name occurs in the index itself, by one of its words, or by an English translation.
 
     The translation matters when the evidence is English: "日志" is not in an English manual,
-    "log" is. The lexicon translates into the collection's own English only, so a name whose
-    translation the documents never use (a city the corpus does not mention) stays unknown.
+    "log" is; so does the dictionary's spelling of a name ("安倍": "Abe"). The lexicon translates
+    into the collection's own English only, so a name whose translation the documents never use
+    (a city the corpus does not mention) stays unknown. Every word of a translation must occur:
+    "South Korea" is not mentioned by a text that says "south" alone.
     """
     parts = zh_tokens(word) or [word]
     if any(known(t) for t in parts):
         return True
-    return any(known(t) for p in dict.fromkeys([word, *parts]) for wt in lexicon.translate_zh(p) for t in en_tokens(wt.term))
+    english = [wt.term for p in dict.fromkeys([word, *parts]) for wt in lexicon.translate_zh(p)] + names(word)
+    return any(all(known(t) for t in en_tokens(e)) for e in english if en_tokens(e))
 
 
 def _latin_names(q: Query, known, lexicon: Any) -> list[str]:

@@ -44,8 +44,8 @@ class Weights:
     use_cedict: bool = True  # dictionary query translation
     use_doc_expansion: bool = True  # English glosses indexed with each Chinese passage
     # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
-    abstain_model: tuple[float, ...] = (-5.5117, 4.269)
-    abstain_below: float = 0.274  # P(answerable) under which the search abstains
+    abstain_model: tuple[float, ...] = (-10.1829, 7.9391)
+    abstain_below: float = 0.0232  # P(answerable) under which the search abstains
 
 
 @dataclass(frozen=True)

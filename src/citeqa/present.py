@@ -19,10 +19,14 @@ NO_SUPPORT = "No supporting passage: nothing in the indexed documents answers th
 
 
 def support_of(result: SearchResult) -> tuple[str, str]:
-    """The answer's support level (none, weak, strong; "" when unknown) and, when none, which names the documents lack."""
+    """The answer's support level (none, weak, strong; "" when unknown) and, when none, why."""
     support = result.understood.get("support", "none" if result.abstained else "")
     missing = result.understood.get("not_in_corpus") or [] if result.abstained else []
-    return ("none" if result.abstained else support), (f"the documents never mention {', '.join(missing)}" if missing else "")
+    if missing:
+        return "none", f"the documents never mention {', '.join(missing)}"
+    if result.abstained and result.understood.get("off_topic"):
+        return "none", "the closest passages share at most one word with the question"
+    return ("none" if result.abstained else support), ""
 
 
 def citation_line(hit: Hit) -> str:

@@ -29,6 +29,7 @@ from .models import Reference, SearchResult
 from .query import Filters, Query, understand
 from .store import IndexData, IndexError_, load_index, read_manifest
 from .abstain import unsupported_terms
+from .coverage import TOP, concepts, off_topic, shared
 
 SEARCH_DIR = "search"
 
@@ -186,7 +187,9 @@ class Searcher:
         top = self.cover_entities(q, ranked, max(1, k))
         conf = confidence(evidence(f, fused), self.weights) if len(order) else 0.0
         unsupported = unsupported_terms(q, self.zh, self.en, self.lexicon)
-        level = "none" if unsupported else support(conf, self.weights)
+        words = concepts(q, self.lexicon)
+        off = off_topic(len(words), shared(words, self.zh, self.en, np.array(ranked[:TOP], np.int64)))
+        level = "none" if unsupported or off else support(conf, self.weights)
         hits = [self.citer.hit(q, self.chunks[i], score_of.get(i, 0.0), rank) for rank, i in enumerate(top, start=1)]
         return SearchResult(
             query=q.text,
@@ -201,6 +204,7 @@ class Searcher:
                 "acronyms": q.expansions,
                 "translation": q.translated,
                 "not_in_corpus": unsupported,
+                "off_topic": off,
                 "support": level if hits else "none",
             },
             latency_ms=(time.perf_counter() - started) * 1000,

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .abstain import unsupported_terms
+from .coverage import TOP, concepts, off_topic, shared
 from .evaluate import GoldItem, is_relevant, load_gold
 from .fusion import Features, Weights, confidence, evidence, fuse, ranking
 from .searcher import Searcher
@@ -60,6 +61,8 @@ class Prepared:
     relevant: np.ndarray  # bool per candidate row
     boost: np.ndarray | None
     unsupported: bool
+    shared: np.ndarray | None = None  # per candidate row: how many of the question's content words it contains
+    concepts: int = 0
     baselines: dict[str, list[bool]] = field(default_factory=dict)  # method -> relevance of its top K
 
 
@@ -81,7 +84,9 @@ def prepare(searcher: Searcher, s: SuiteSet, progress: bool = True) -> list[Prep
         f = searcher.features(q, qvecs=qvecs)
         texts = [searcher.chunks[r].text for r in f.rows]
         rel = np.array([is_relevant(t, item.evidence) for t in texts], bool) if item.answerable else np.zeros(len(f.rows), bool)
-        p = Prepared(item, direction(item, s), f, rel, searcher.facet_matches(q, f.rows), bool(unsupported_terms(q, searcher.zh, searcher.en, searcher.lexicon)))
+        words = concepts(q, searcher.lexicon)
+        p = Prepared(item, direction(item, s), f, rel, searcher.facet_matches(q, f.rows), bool(unsupported_terms(q, searcher.zh, searcher.en, searcher.lexicon)),
+                     shared(words, searcher.zh, searcher.en, f.rows), len(words))
         if item.answerable:
             p.baselines = _baselines(searcher, item, qvecs[0])
         out.append(p)
@@ -106,14 +111,16 @@ def _baselines(searcher: Searcher, item: GoldItem, qvec: np.ndarray) -> dict[str
     return {"BM25 (jieba)": judge(bm25_rows), "dense (mE5)": judge(dense_rows), "RRF(BM25, dense)": judge(rrf_rows)}
 
 
-def rerank(p: Prepared, w: Weights) -> tuple[list[bool], np.ndarray]:
-    """Relevance of the top K under weights `w`, and the evidence vector behind the confidence."""
+def rerank(p: Prepared, w: Weights) -> tuple[list[bool], np.ndarray, bool]:
+    """Relevance of the top K under weights `w`, the evidence vector behind the confidence, and
+    whether the question is off topic (its best passages share at most one of its words)."""
     f = p.features
     if f is None or not len(f.rows):
-        return [], np.zeros(3, np.float32)
+        return [], np.zeros(3, np.float32), p.concepts >= 2
     fused = fuse(f, w, p.boost)
     order = ranking(f, fused, w)[:K]
-    return list(p.relevant[order]), evidence(f, fused)
+    off = p.shared is not None and off_topic(p.concepts, p.shared[order[:TOP]])
+    return list(p.relevant[order]), evidence(f, fused), off
 
 
 def _first(rel: list[bool]) -> int | None:
@@ -125,16 +132,17 @@ def score(prepared: list[Prepared], w: Weights | None = None, method: str | None
     ranks: dict[str, list[int | None]] = {}
     abstained, unanswerable = [], []
     for p in prepared:
+        off = False
         if method:
             rel, conf = p.baselines.get(method, []), 1.0
         else:
-            rel, x = rerank(p, w)
+            rel, x, off = rerank(p, w)
             conf = confidence(x, w)
         if p.item.answerable:
             ranks.setdefault(p.direction, []).append(_first(rel))
             ranks.setdefault("all", []).append(_first(rel))
         if not method and p.item.kind != "parallel":
-            abstained.append(p.unsupported or conf < w.abstain_below)
+            abstained.append(p.unsupported or off or conf < w.abstain_below)
             unanswerable.append(not p.item.answerable)
     out = {d: _metrics(r) for d, r in ranks.items()}
     if abstained:

@@ -47,13 +47,16 @@ def fit_abstention(prepared: dict[str, list[Prepared]], w: Weights, l2: float = 
     """Logistic regression of answerability on the evidence vector (classes weighted equally).
 
     Newton's method on four parameters: a library would add a dependency for ten lines.
-    Questions the entity check abstains on anyway are left out.
+    Questions the entity and shared-word checks abstain on anyway are left out.
     """
     xs, ys = [], []
     for rows in prepared.values():
         for p in rows:
             if not p.unsupported and p.item.kind != "parallel":  # paragraphs as queries are not questions
-                xs.append(rerank(p, w)[1])
+                _, x, off = rerank(p, w)
+                if off:
+                    continue
+                xs.append(x)
                 ys.append(1.0 if p.item.answerable else 0.0)
     y = np.array(ys)
     if not len(y) or y.all() or not y.any():
@@ -72,15 +75,18 @@ def fit_abstention(prepared: dict[str, list[Prepared]], w: Weights, l2: float = 
     return tuple(round(float(b), 4) for b in beta)
 
 
-MAX_FALSE_ABSTAIN = 0.05  # share of answerable questions the chosen threshold may abstain on (training sets)
+MAX_FALSE_ABSTAIN = 0.0  # share of answerable training questions the threshold may abstain on (see README)
 
 
 def choose(prepared: dict[str, list[Prepared]], base: Weights = Weights()) -> Weights:
     """Best fusion setting, its answerability model, and a threshold that rarely refuses an answerable question."""
     best = max(settings(base), key=lambda w: objective(prepared, w))
     best = replace(best, abstain_model=fit_abstention(prepared, best))
-    answerable = [confidence(rerank(p, best)[1], best) for rows in prepared.values() for p in rows
-                  if p.item.answerable and not p.unsupported and p.item.kind != "parallel"]
+    answerable = []
+    for p in (p for rows in prepared.values() for p in rows if p.item.answerable and not p.unsupported and p.item.kind != "parallel"):
+        _, x, off = rerank(p, best)
+        if not off:
+            answerable.append(confidence(x, best))
     if answerable:
         best = replace(best, abstain_below=round(min(0.5, float(np.quantile(answerable, MAX_FALSE_ABSTAIN))), 4))
     return best

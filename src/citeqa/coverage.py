@@ -1,0 +1,89 @@
+"""How many of the question's words a passage shares, in either language: an off-topic question shares one.
+
+"What is the capital of France?" over a Linux FAQ finds the one passage that names France (a
+user association) and scores it high: a rare word, fully matched. What gives it away is that
+the passage shares no other word with the question. So a question of two or more content
+words whose best passages each share at most one of them — as written, or through a
+translation — is abstained on. There is nothing to tune: "one word" is the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .cedict import all_definitions
+from .query import Query
+from .text import ZH_STOP, en_tokens, zh_tokens
+
+TOP = 3  # the best passages looked at: the answer is usually among them
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_QUESTION_WORDS = frozenset("什么 哪些 哪个 如何 怎样 怎么 怎么样 为什么 多少 谁 何时 哪里 是否 哪 吗 呢 能否 可以".split())
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One content word of the question and the forms that count as sharing it."""
+
+    word: str
+    forms: tuple[tuple[str, tuple[str, ...]], ...]  # (channel "zh" | "en", tokens that must all occur)
+
+
+def concepts(q: Query, lexicon: Any) -> list[Concept]:
+    """Content words of the question: English words, Chinese words of two or more characters, Latin tokens.
+
+    A one-character Chinese word is almost always a function word (会, 用, 给), and question
+    words ask rather than name; neither counts. Across languages any word of any translation
+    or dictionary sense counts as the word (清理 is shared by a passage that says "clean"):
+    the rule must not refuse a question for a translation the dictionary lacks.
+    """
+    import jieba
+
+    out: list[Concept] = []
+    latin = dict.fromkeys(w for w in re.findall(r"[A-Za-z0-9][\w./+\-]*", q.text))
+    for word in latin:
+        toks = tuple(en_tokens(word))
+        if not toks:
+            continue
+        forms = [("en", toks), ("zh", toks)]  # Latin tokens are indexed in the Chinese channel too
+        if q.lang == "en":
+            senses = {wt.term for w in dict.fromkeys([word, word.lower()]) for wt in lexicon.translate_en(w)}
+            forms += [("zh", (t,)) for term in sorted(senses) for t in zh_tokens(term) if len(t) > 1 or t == term]
+        out.append(Concept(word, tuple(dict.fromkeys(forms))))
+    if q.lang == "zh":
+        for word in dict.fromkeys(jieba.cut(q.text)):
+            if len(word) < 2 or not _HAN.search(word) or word in ZH_STOP or word in _QUESTION_WORDS:
+                continue
+            forms = [("zh", tuple(zh_tokens(word)) or (word,))]
+            english = [wt.term for wt in lexicon.translate_zh(word)] + [d for part in dict.fromkeys([word, *zh_tokens(word)]) for d in all_definitions(part)]
+            forms += [("en", (t,)) for e in english for t in en_tokens(e)]
+            out.append(Concept(word, tuple(dict.fromkeys(forms))))
+    return out
+
+
+def shared(found: list[Concept], zh: Any, en: Any, rows: np.ndarray) -> np.ndarray:
+    """For each of `rows`, how many of the concepts it contains (any one form, all of that form's tokens)."""
+    rows = np.asarray(rows, np.int64)
+    cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def has(channel: str, token: str) -> np.ndarray:
+        if (channel, token) not in cache:
+            index = zh if channel == "zh" else en
+            cache[channel, token] = index.search([(token, 1.0)], rows=rows).lookup(rows) > 0 if token in index else np.zeros(len(rows), bool)
+        return cache[channel, token]
+
+    counts = np.zeros(len(rows), np.int32)
+    for c in found:
+        hit = np.zeros(len(rows), bool)
+        for channel, toks in c.forms:
+            hit |= np.logical_and.reduce([has(channel, t) for t in toks])
+        counts += hit
+    return counts
+
+
+def off_topic(n_concepts: int, counts_of_best: np.ndarray) -> bool:
+    """Two or more content words asked about, and no best passage shares more than one of them."""
+    return n_concepts >= 2 and (not len(counts_of_best) or int(np.max(counts_of_best)) <= 1)
