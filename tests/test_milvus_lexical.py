@@ -126,3 +126,13 @@ def test_scores_of_given_rows(setup):
     assert sorted(got.rows.tolist()) == sorted(want.rows[:3].tolist())  # rows without a query term stay absent
     assert np.allclose(want.lookup(got.rows), got.scores, atol=1e-4)
     assert np.allclose(got.lookup(rows), want.lookup(rows), atol=1e-4)
+
+
+def test_which_rows_hold_which_terms(setup):
+    """The shared-word check asks each engine which of a few rows contain which terms."""
+    local, remote, _ = setup
+    terms = ["w1", "r3", "r7", "not-a-term"]
+    rows = np.array([5, 0, 17, 44, 3, 119])
+    want = local["zh"].holds(terms, rows)
+    assert want.any() and not want.all() and not want[:, 0].any()  # row 5 is empty
+    assert np.array_equal(remote["zh"].holds(terms, rows), want)

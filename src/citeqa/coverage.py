@@ -67,19 +67,16 @@ def concepts(q: Query, lexicon: Any) -> list[Concept]:
 def shared(found: list[Concept], zh: Any, en: Any, rows: np.ndarray) -> np.ndarray:
     """For each of `rows`, how many of the concepts it contains (any one form, all of that form's tokens)."""
     rows = np.asarray(rows, np.int64)
-    cache: dict[tuple[str, str], np.ndarray] = {}
-
-    def has(channel: str, token: str) -> np.ndarray:
-        if (channel, token) not in cache:
-            index = zh if channel == "zh" else en
-            cache[channel, token] = index.search([(token, 1.0)], rows=rows).lookup(rows) > 0 if token in index else np.zeros(len(rows), bool)
-        return cache[channel, token]
-
+    held: dict[tuple[str, str], np.ndarray] = {}
+    for channel, index in (("zh", zh), ("en", en)):
+        tokens = list(dict.fromkeys(t for c in found for ch, toks in c.forms if ch == channel for t in toks if t in index))
+        held.update(zip([(channel, t) for t in tokens], index.holds(tokens, rows)))
+    absent = np.zeros(len(rows), bool)
     counts = np.zeros(len(rows), np.int32)
     for c in found:
         hit = np.zeros(len(rows), bool)
         for channel, toks in c.forms:
-            hit |= np.logical_and.reduce([has(channel, t) for t in toks])
+            hit |= np.logical_and.reduce([held.get((channel, t), absent) for t in toks])
         counts += hit
     return counts
 

@@ -146,6 +146,16 @@ class LexicalIndex:
     def __contains__(self, term: str) -> bool:
         return term in self.vocab
 
+    def holds(self, terms: list[str], rows: np.ndarray) -> np.ndarray:
+        """Whether each of `rows` contains each term: a (terms × rows) boolean matrix."""
+        rows = np.asarray(rows, np.int64)
+        out = np.zeros((len(terms), len(rows)), bool)
+        for i, term in enumerate(terms):
+            tid = self.vocab.get(term)
+            if tid is not None and tid + 1 < len(self._indptr):
+                out[i] = self._scores_of(tid, rows) > 0
+        return out
+
     def term_max(self, tid: int) -> float:
         """The term's best score in the collection (saved at build; read from its postings otherwise)."""
         if self._max is not None:

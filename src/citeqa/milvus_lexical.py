@@ -86,6 +86,11 @@ def passage_vectors(matrix: Any, start: int = 0, stop: int | None = None) -> lis
     return [dict(zip(cols[a - base : b - base], vals[a - base : b - base])) or {PAD: 1.0} for a, b in zip(ptr[:-1], ptr[1:])]
 
 
+def _sparse_keys(vector: Any) -> Any:
+    """Term ids of a sparse vector as a query returns it (a dict, or a scipy row)."""
+    return vector.keys() if isinstance(vector, dict) else vector.indices
+
+
 def connect(uri: str | Path) -> Any:
     """A MilvusClient: a `*.db` path runs Milvus Lite in this process, `http://host:19530` a server."""
     from pymilvus import MilvusClient  # optional dependency: pip install citeqa[milvus]
@@ -192,6 +197,20 @@ class MilvusLexical:
         if not parts:
             return ChannelResult.empty()
         return ChannelResult(np.concatenate([p.rows for p in parts]), np.concatenate([p.scores for p in parts]))
+
+    def holds(self, terms: list[str], rows: np.ndarray) -> np.ndarray:
+        """Whether each of `rows` contains each term (LexicalIndex.holds): one query reads the rows' vectors."""
+        rows = np.asarray(rows, np.int64)
+        out = np.zeros((len(terms), len(rows)), bool)
+        if not len(rows) or not terms:
+            return out
+        found = self.client.query(self.collection, filter=f"id in [{', '.join(map(str, np.unique(rows).tolist()))}]", output_fields=["id", self.field])
+        held = {int(r["id"]): {int(t) for t in _sparse_keys(r[self.field])} for r in found}
+        for i, term in enumerate(terms):
+            tid = self.vocab.get(term)
+            if tid is not None:
+                out[i] = [tid in held.get(int(r), ()) for r in rows]
+        return out
 
     def _ask(self, vector: dict[int, float], ceiling: float, expression: str, k: int) -> ChannelResult:
         if k <= 0:
