@@ -194,7 +194,7 @@ def test_a_question_sharing_one_rare_word_with_the_corpus_is_off_topic(tmp_path)
     build_index(corpus, tmp_path / "index", encoder=BagOfWordsEncoder(), progress=False)
     searcher = Searcher.load(tmp_path / "index", encoder=BagOfWordsEncoder())
     off = searcher.search("What is the capital of France?", k=3)
-    assert off.abstained and off.understood["off_topic"] and off.understood["not_in_corpus"] == []
+    assert off.abstained and off.understood["off_topic"] and off.understood["not_in_corpus"] == [] and off.confidence == 0.0
     on = searcher.search("How do I upgrade to the next release?", k=3)
     assert not on.understood["off_topic"]
     assert not searcher.search("France", k=3).understood["off_topic"]  # one word asked, one word shared

@@ -189,6 +189,8 @@ class Searcher:
         unsupported = unsupported_terms(q, self.zh, self.en, self.lexicon)
         words = concepts(q, self.lexicon)
         off = off_topic(len(words), shared(words, self.zh, self.en, np.array(ranked[:TOP], np.int64)))
+        if unsupported or off:  # either check overrides the score: the confidence shown must agree
+            conf = 0.0
         level = "none" if unsupported or off else support(conf, self.weights)
         hits = [self.citer.hit(q, self.chunks[i], score_of.get(i, 0.0), rank) for rank, i in enumerate(top, start=1)]
         return SearchResult(
