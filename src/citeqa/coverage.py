@@ -10,12 +10,13 @@ translation — is abstained on. There is nothing to tune: "one word" is the rul
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from .cedict import all_definitions
+from .fusion import Features, Weights, fuse
 from .query import Query
 from .text import ZH_STOP, en_tokens, zh_tokens
 
@@ -84,3 +85,16 @@ def shared(found: list[Concept], zh: Any, en: Any, rows: np.ndarray) -> np.ndarr
 def off_topic(n_concepts: int, counts_of_best: np.ndarray) -> bool:
     """Two or more content words asked about, and no best passage shares more than one of them."""
     return n_concepts >= 2 and (not len(counts_of_best) or int(np.max(counts_of_best)) <= 1)
+
+
+def is_off_topic(f: Features, w: Weights, boost: np.ndarray | None = None) -> bool:
+    """The rule over the best passages of the fusion *without* the shared-word channel.
+
+    Passages ranked up for sharing words would be judged by the count that chose them: over a
+    policy article, "a good recipe for banana bread" finds the one passage that says both
+    良好 ("good") and 做法 ("recipe"). The other channels pick the passages; the rule reads them.
+    """
+    if f.shared is None or not len(f.rows):
+        return f.concepts >= 2
+    plain = fuse(f, replace(w, shared_rel=0.0), boost)
+    return off_topic(f.concepts, f.shared[np.argsort(-plain, kind="stable")[:TOP]])

@@ -8,7 +8,13 @@ Language symmetry is the point. Each candidate passage is scored by
 - `lexical`: BM25 share in the passage's *own* language channel (zh words for a Chinese
   passage, English words for an English one; the question reaches both through translation);
 - `lexical_cross`: the other channel (English glosses of a Chinese passage, Chinese words
-  inside an English one).
+  inside an English one);
+- `shared_rel`: how many of the question's content words the passage contains, each as written
+  or through any translation (coverage.py), relative to the best candidate of the passage's
+  language. It counts words, not BM25 mass: the passage that answers every part of the question
+  beats one on the topic that answers part of it. Relative per language, because a passage in
+  the question's language shares its words as written and a translated one only through the
+  dictionary (absolute counts buried the article's English sources under its Chinese text).
 No channel is 0 by construction for one language, so a passage in either language can win.
 `rrf` is kept as the plain baseline and as an alternative the suite can pick.
 """
@@ -30,12 +36,13 @@ class Weights:
     figures in README "Evaluation".
     """
 
-    dense: float = 0.5
-    dense_cross: float = 0.5
+    dense: float = 1.0
+    dense_cross: float = 1.0
     lexical: float = 0.5
-    lexical_cross: float = 0.5
+    lexical_cross: float = 1.0
     lexical_rel: float = 0.5  # own-language lexical relative to that language's best candidate
     dense_rel: float = 0.0  # passage-language dense z relative to that language's best candidate
+    shared_rel: float = 1.0  # the question's words in the passage, relative to its language's best candidate
     facet_boost: float = 0.0  # soft boost for passages tagged with a facet the question names
     method: str = "weighted"  # "weighted" | "rrf"
     rrf_k: int = 60
@@ -44,8 +51,8 @@ class Weights:
     use_cedict: bool = True  # dictionary query translation
     use_doc_expansion: bool = True  # English glosses indexed with each Chinese passage
     # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
-    abstain_model: tuple[float, ...] = (-10.1829, 7.9391)
-    abstain_below: float = 0.0232  # P(answerable) under which the search abstains
+    abstain_model: tuple[float, ...] = (-15.238, 5.4125)
+    abstain_below: float = 0.0119  # P(answerable) under which the search abstains
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,8 @@ class Features:
     dense_translated: np.ndarray  # the question rendered in the other language (0 when it has none)
     lexical_zh: np.ndarray
     lexical_en: np.ndarray
+    shared: np.ndarray | None = None  # how many of the question's content words each passage contains
+    concepts: int = 0  # the question's content words
 
     def dense_pair(self) -> tuple[np.ndarray, np.ndarray]:
         """(passage-language form, other form) dense z of each passage."""
@@ -81,6 +90,8 @@ def weighted(f: Features, w: Weights) -> np.ndarray:
         fused = fused + w.lexical_rel * per_language_max(own, f.lang)
     if w.dense_rel:
         fused = fused + w.dense_rel * per_language_max(np.maximum(f.dense_pair()[0], 0), f.lang)
+    if w.shared_rel and f.shared is not None:
+        fused = fused + w.shared_rel * per_language_max(f.shared.astype(np.float32), f.lang)
     return fused.astype(np.float32)
 
 

@@ -29,7 +29,7 @@ from .models import Reference, SearchResult
 from .query import Filters, Query, understand
 from .store import IndexData, IndexError_, load_index, read_manifest
 from .abstain import unsupported_terms
-from .coverage import TOP, concepts, off_topic, shared
+from .coverage import concepts, is_off_topic, shared
 
 SEARCH_DIR = "search"
 
@@ -155,6 +155,7 @@ class Searcher:
             rows = rows[mask[rows]]
         lex_zh, lex_en = (ch.search(terms, rows=rows) for ch, terms in lexical)  # every candidate's exact score
         scored = [self.dense.score(v, rows, d) for v, d in zip(qvecs, dense)]
+        words = concepts(q, self.lexicon)
         return Features(
             rows=rows,
             lang=self.columns["lang"][rows],
@@ -163,6 +164,8 @@ class Searcher:
             dense_translated=scored[1] if len(scored) > 1 else np.zeros(len(rows), np.float32),
             lexical_zh=lex_zh.lookup(rows),
             lexical_en=lex_en.lookup(rows),
+            shared=shared(words, self.zh, self.en, rows),
+            concepts=len(words),
         )
 
     def facet_matches(self, q: Query, rows: np.ndarray) -> np.ndarray | None:
@@ -187,8 +190,7 @@ class Searcher:
         top = self.cover_entities(q, ranked, max(1, k))
         conf = confidence(evidence(f, fused), self.weights) if len(order) else 0.0
         unsupported = unsupported_terms(q, self.zh, self.en, self.lexicon)
-        words = concepts(q, self.lexicon)
-        off = off_topic(len(words), shared(words, self.zh, self.en, np.array(ranked[:TOP], np.int64)))
+        off = is_off_topic(f, self.weights, self.facet_matches(q, f.rows))
         if unsupported or off:  # either check overrides the score: the confidence shown must agree
             conf = 0.0
         level = "none" if unsupported or off else support(conf, self.weights)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .abstain import unsupported_terms
-from .coverage import TOP, concepts, off_topic, shared
+from .coverage import is_off_topic
 from .evaluate import GoldItem, is_relevant, load_gold
 from .fusion import Features, Weights, confidence, evidence, fuse, ranking
 from .searcher import Searcher
@@ -61,8 +61,6 @@ class Prepared:
     relevant: np.ndarray  # bool per candidate row
     boost: np.ndarray | None
     unsupported: bool
-    shared: np.ndarray | None = None  # per candidate row: how many of the question's content words it contains
-    concepts: int = 0
     baselines: dict[str, list[bool]] = field(default_factory=dict)  # method -> relevance of its top K
 
 
@@ -84,9 +82,7 @@ def prepare(searcher: Searcher, s: SuiteSet, progress: bool = True) -> list[Prep
         f = searcher.features(q, qvecs=qvecs)
         texts = [searcher.chunks[r].text for r in f.rows]
         rel = np.array([is_relevant(t, item.evidence) for t in texts], bool) if item.answerable else np.zeros(len(f.rows), bool)
-        words = concepts(q, searcher.lexicon)
-        p = Prepared(item, direction(item, s), f, rel, searcher.facet_matches(q, f.rows), bool(unsupported_terms(q, searcher.zh, searcher.en, searcher.lexicon)),
-                     shared(words, searcher.zh, searcher.en, f.rows), len(words))
+        p = Prepared(item, direction(item, s), f, rel, searcher.facet_matches(q, f.rows), bool(unsupported_terms(q, searcher.zh, searcher.en, searcher.lexicon)))
         if item.answerable:
             p.baselines = _baselines(searcher, item, qvecs[0])
         out.append(p)
@@ -116,10 +112,10 @@ def rerank(p: Prepared, w: Weights) -> tuple[list[bool], np.ndarray, bool]:
     whether the question is off topic (its best passages share at most one of its words)."""
     f = p.features
     if f is None or not len(f.rows):
-        return [], np.zeros(3, np.float32), p.concepts >= 2
+        return [], np.zeros(3, np.float32), f is not None and f.concepts >= 2
     fused = fuse(f, w, p.boost)
     order = ranking(f, fused, w)[:K]
-    off = p.shared is not None and off_topic(p.concepts, p.shared[order[:TOP]])
+    off = is_off_topic(f, w, p.boost)
     return list(p.relevant[order]), evidence(f, fused), off
 
 

@@ -25,6 +25,7 @@ GRID = {
     "lexical_cross": (0.0, 0.5, 1.0),
     "lexical_rel": (0.0, 0.5),
     "dense_rel": (0.0, 0.5),
+    "shared_rel": (0.0, 1.0, 2.0),
     "facet_boost": (0.0, 0.15),
 }
 

@@ -1,0 +1,44 @@
+"""Fusion over candidate features: the shared-word channel and the off-topic rule."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from citeqa.coverage import off_topic
+from citeqa.fusion import Features, Weights, fuse, ranking
+
+
+def features(shared, lang=("zh", "en"), concepts=4, lexical=(0.6, 0.0), lexical_en=(0.0, 0.5)) -> Features:
+    n = len(lang)
+    return Features(rows=np.arange(n), lang=np.array(lang), query_lang="zh", dense=np.zeros(n, np.float32),
+                    dense_translated=np.zeros(n, np.float32), lexical_zh=np.array(lexical, np.float32),
+                    lexical_en=np.array(lexical_en, np.float32), shared=None if shared is None else np.array(shared), concepts=concepts)
+
+
+def test_the_passage_sharing_every_word_beats_one_on_the_topic_sharing_one():
+    f = features([1, 4], lang=("zh", "zh"), lexical=(0.6, 0.5), lexical_en=(0.0, 0.0))
+    w = replace(Weights(), shared_rel=1.0)
+    assert ranking(f, fuse(f, w), w)[0] == 1
+    assert ranking(f, fuse(f, replace(w, shared_rel=0.0)), w)[0] == 0  # without the channel the other one wins
+
+
+def test_shared_words_relative_to_the_best_of_each_language():
+    f = features([2, 1, 1], lang=("zh", "zh", "en"), lexical=(0.0, 0.0, 0.0), lexical_en=(0.0, 0.0, 0.0))
+    w = replace(Weights(), dense=0, dense_cross=0, lexical=0, lexical_cross=0, lexical_rel=0, shared_rel=1.0)
+    scores = fuse(f, w)
+    assert np.allclose(scores, [1.0, 0.5, 1.0])  # the English passage is its language's best
+
+
+def test_features_without_shared_words_fuse_as_before():
+    f = features(None)
+    w = replace(Weights(), shared_rel=1.0)
+    assert np.allclose(fuse(f, w), fuse(f, replace(w, shared_rel=0.0)))
+
+
+def test_off_topic_needs_two_words_and_at_most_one_shared():
+    assert off_topic(2, np.array([1, 1, 0]))
+    assert not off_topic(2, np.array([1, 2, 0]))
+    assert not off_topic(1, np.array([1]))  # a one-word question sharing its word
+    assert off_topic(3, np.array([], np.int32))  # nothing found at all
