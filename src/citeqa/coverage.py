@@ -1,10 +1,12 @@
-"""How many of the question's words a passage shares, in either language: an off-topic question shares one.
+"""How many of the question's words a passage shares, in either language.
 
-"What is the capital of France?" over a Linux FAQ finds the one passage that names France (a
-user association) and scores it high: a rare word, fully matched. What gives it away is that
-the passage shares no other word with the question. So a question of two or more content
-words whose best passages each share at most one of them — as written, or through a
-translation — is abstained on. There is nothing to tune: "one word" is the rule.
+Two uses. Ranking: fusion's `shared_rel` channel prefers the passage that answers every part
+of the question over one on its topic that answers part of it. Abstention: "What is the capital
+of France?" over a Linux FAQ finds the one passage that names France (a user association) and
+scores it high: a rare word, fully matched. What gives it away is that the passage shares no
+other word with the question. So a question of two or more content words whose best passages
+each share at most one of them — as written, or through a translation — is abstained on.
+There is nothing to tune: "one word" is the rule.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def concepts(q: Query, lexicon: Any) -> list[Concept]:
             if len(word) < 2 or not _HAN.search(word) or word in ZH_STOP or word in _QUESTION_WORDS:
                 continue
             forms = [("zh", tuple(zh_tokens(word)) or (word,))]
-            english = [wt.term for wt in lexicon.translate_zh(word)] + [d for part in dict.fromkeys([word, *zh_tokens(word)]) for d in all_definitions(part)]
+            english = [wt.term for wt in lexicon.translate_zh(word)]
+            english += [d for part in dict.fromkeys([word, *zh_tokens(word)]) for d in all_definitions(part)]
             forms += [("en", (t,)) for e in english for t in en_tokens(e)]
             out.append(Concept(word, tuple(dict.fromkeys(forms))))
     return out
