@@ -61,6 +61,15 @@ class BagOfWordsEncoder:
         return self._encode(texts)
 
 
+def one_document(tmp_path, text: str) -> Searcher:
+    """A searcher over one Markdown document, with the bag-of-words encoder (the encoder is not tested)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "doc.md").write_text(text, encoding="utf-8")
+    build_index(corpus, tmp_path / "index", encoder=BagOfWordsEncoder(), progress=False)
+    return Searcher.load(tmp_path / "index", encoder=BagOfWordsEncoder())
+
+
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory) -> Searcher:
     """A small mixed corpus (Chinese and English documents) with the real default encoder."""
@@ -136,15 +145,10 @@ def test_filters_are_masks_over_the_candidates(mixed):
 
 def test_a_chinese_name_counts_as_known_through_its_translation(tmp_path):
     """Over English documents, 日志 is known as "log"; a city the documents never mention is not."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "manual.md").write_text(
+    searcher = one_document(tmp_path, (
         "# Package logs\n\nEvery package installation is recorded in the log file /var/log/dpkg.log, "
-        "one line per action, so an administrator can see what changed and when.\n",
-        encoding="utf-8",
-    )
-    build_index(corpus, tmp_path / "index", encoder=BagOfWordsEncoder(), progress=False)
-    searcher = Searcher.load(tmp_path / "index", encoder=BagOfWordsEncoder())
+        "one line per action, so an administrator can see what changed and when.\n"
+    ))
     assert searcher.search("安装软件包的日志保存在哪里？", k=3).understood["not_in_corpus"] == []
     assert "北京" in searcher.search("明天北京会下雨吗？", k=3).understood["not_in_corpus"]
 
@@ -161,15 +165,10 @@ def test_the_dense_channel_reads_an_english_rendering_next_to_the_question(mixed
 def test_a_name_the_dictionary_transliterates_or_an_ordinary_word_is_not_unknown(tmp_path):
     """安倍 is "Abe (Japanese surname)" in the dictionary and the documents write "Abe"; 登月 ("to go to
     the moon") is a word jieba tags as a name, not a name; 北京 the documents never mention stays unknown."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "council.md").write_text(
+    searcher = one_document(tmp_path, (
         "# The council\n\nIn February 2014 Prime Minister Abe of Japan chaired the council's meeting on the new research "
-        "programmes, including the ambitious Moonshot programme for disruptive innovation.\n",
-        encoding="utf-8",
-    )
-    build_index(corpus, tmp_path / "index", encoder=BagOfWordsEncoder(), progress=False)
-    searcher = Searcher.load(tmp_path / "index", encoder=BagOfWordsEncoder())
+        "programmes, including the ambitious Moonshot programme for disruptive innovation.\n"
+    ))
     assert searcher.search("2014年安倍主持召开的会议讨论了什么？", k=3).understood["not_in_corpus"] == []
     assert searcher.search("日本为什么要推出登月型研究开发计划？", k=3).understood["not_in_corpus"] == []
     assert "北京" in searcher.search("安倍在北京开过会吗？", k=3).understood["not_in_corpus"]
@@ -184,15 +183,10 @@ def test_a_dictionary_name_is_spelled_as_english_writes_it(word, english):
 
 def test_a_question_sharing_one_rare_word_with_the_corpus_is_off_topic(tmp_path):
     """The FAQ names France once; "the capital of France" matches that word fully and nothing else."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "faq.md").write_text(
+    searcher = one_document(tmp_path, (
         "# User groups\n\nThe association Debian France organises meetings for users and developers.\n\n"
-        "# Upgrades\n\nTo upgrade from one release to the next, edit the sources list and run a full upgrade.\n",
-        encoding="utf-8",
-    )
-    build_index(corpus, tmp_path / "index", encoder=BagOfWordsEncoder(), progress=False)
-    searcher = Searcher.load(tmp_path / "index", encoder=BagOfWordsEncoder())
+        "# Upgrades\n\nTo upgrade from one release to the next, edit the sources list and run a full upgrade.\n"
+    ))
     off = searcher.search("What is the capital of France?", k=3)
     assert off.abstained and off.understood["off_topic"] and off.understood["not_in_corpus"] == [] and off.confidence == 0.0
     on = searcher.search("How do I upgrade to the next release?", k=3)
