@@ -5,7 +5,8 @@ later year) cannot be answered from them however close the nearest passage looks
 distinctive tokens count: proper names of two or more letters that are not ordinary words
 (English, or Chinese whose first dictionary sense is ordinary: jieba tags 登月, "to go to the
 moon", as a name), and four-digit years. A one-letter name (the `C` locale) or a common word is
-never a reason to abstain; the calibrated fusion score covers the rest (off-topic questions).
+never a reason to abstain; off-topic questions are left to the shared-word rule (coverage.py)
+and the calibrated fusion score.
 """
 
 from __future__ import annotations

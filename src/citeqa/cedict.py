@@ -29,10 +29,6 @@ MAX_SENSES = 8  # senses kept per headword as translations; validation looks at 
 MAX_HEADWORD = 8
 
 
-# a name sense: "Abe (Japanese surname)", "Riga, capital of Latvia", "Abe Shinzo (1954-2022), …"
-_NAME_SENSE = re.compile(r"((?:[A-Z][\w'\-]*)(?: [A-Z][\w'\-]*)*)\s*(?:,|\()")
-
-
 def clean_definition(sense: str) -> str:
     """A CEDICT sense as plain English: no classifiers, variants, surnames, pinyin or bracketed notes."""
     if _NOISE.search(sense):
@@ -72,13 +68,17 @@ def all_definitions(zh: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(d for s in re.split(r"[/;]", raw) if (d := clean_definition(s))))
 
 
+# a name sense: "Abe (Japanese surname)", "Riga, capital of Latvia", "Abe Shinzo (1954-2022), …"
+_NAME_SENSE = re.compile(r"((?:[A-Z][\w'\-]*)(?: [A-Z][\w'\-]*)*)\s*(?:,|\()")
+
+
 def names(zh: str) -> list[str]:
     """How English writes the word when CEDICT calls it a name: "Abe (Japanese surname)" -> "Abe".
 
     Kept out of the translations (a name that a reference list happens to mention would lift
     off-topic questions about it); used to tell whether a name the question asks about occurs.
     """
-    return [m.group(1) for s in cedict().get(zh, "").split("/") if (m := _NAME_SENSE.match(s)) and not s.startswith("CL:")]
+    return [m.group(1) for s in cedict().get(zh, "").split("/") if (m := _NAME_SENSE.match(s))]
 
 
 def is_ordinary(zh: str) -> bool:

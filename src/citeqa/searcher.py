@@ -183,14 +183,15 @@ class Searcher:
     def rank(self, q: Query, f: Features, k: int = 5, started: float | None = None) -> SearchResult:
         """Fuse candidate features into the result; split from `search` so weight sweeps reuse them."""
         started = time.perf_counter() if started is None else started
-        fused = fuse(f, self.weights, self.facet_matches(q, f.rows))
+        boost = self.facet_matches(q, f.rows)
+        fused = fuse(f, self.weights, boost)
         order = ranking(f, fused, self.weights)
         ranked = [int(f.rows[i]) for i in order]
         score_of = {int(f.rows[i]): float(fused[i]) for i in order[: max(4 * k, 50)]}
         top = self.cover_entities(q, ranked, max(1, k))
         conf = confidence(evidence(f, fused), self.weights) if len(order) else 0.0
         unsupported = unsupported_terms(q, self.zh, self.en, self.lexicon)
-        off = is_off_topic(f, self.weights, self.facet_matches(q, f.rows))
+        off = is_off_topic(f, self.weights, boost)
         if unsupported or off:  # either check overrides the score: the confidence shown must agree
             conf = 0.0
         level = "none" if unsupported or off else support(conf, self.weights)
