@@ -37,8 +37,10 @@ def test_features_without_shared_words_fuse_as_before():
     assert np.allclose(fuse(f, w), fuse(f, replace(w, shared_rel=0.0)))
 
 
-def test_off_topic_needs_two_words_and_at_most_one_shared():
+def test_off_topic_when_no_best_passage_shares_more_than_one_word_nor_all():
     assert off_topic(2, np.array([1, 1, 0]))
     assert not off_topic(2, np.array([1, 2, 0]))
-    assert not off_topic(1, np.array([1]))  # a one-word question sharing its word
+    assert not off_topic(1, np.array([1, 0]))  # a one-word question sharing its word
+    assert off_topic(1, np.array([0, 0, 0]))  # ... or sharing nothing
     assert off_topic(3, np.array([], np.int32))  # nothing found at all
+    assert not off_topic(0, np.array([0]))  # no content word: nothing to judge

@@ -192,6 +192,11 @@ def test_a_question_sharing_one_rare_word_with_the_corpus_is_off_topic(tmp_path)
     on = searcher.search("How do I upgrade to the next release?", k=3)
     assert not on.understood["off_topic"]
     assert not searcher.search("France", k=3).understood["off_topic"]  # one word asked, one word shared
+    locale = searcher.search("What does the C locale do?", k=3)  # one word asked, none shared
+    assert locale.abstained and locale.understood["off_topic"]
+    (tmp_path / "b").mkdir()
+    manual = one_document(tmp_path / "b", "# Locales\n\nThe C locale makes programs print messages in plain English.\n")
+    assert not manual.search("What does the C locale do?", k=3).understood["off_topic"]
 
 
 def test_shared_words_count_a_translation_as_the_word(mixed):

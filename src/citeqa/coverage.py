@@ -5,8 +5,8 @@ of the question over one on its topic that answers part of it. Abstention: "What
 of France?" over a Linux FAQ finds the one passage that names France (a user association) and
 scores it high: a rare word, fully matched. What gives it away is that the passage shares no
 other word with the question. So a question of two or more content words whose best passages
-each share at most one of them — as written, or through a translation — is abstained on.
-There is nothing to tune: "one word" is the rule.
+each share at most one of them — as written, or through a translation — is abstained on, and a
+one-word question whose best passages share none. There is nothing to tune: "one word" is the rule.
 """
 
 from __future__ import annotations
@@ -86,8 +86,15 @@ def shared(found: list[Concept], zh: Any, en: Any, rows: np.ndarray) -> np.ndarr
 
 
 def off_topic(n_concepts: int, counts_of_best: np.ndarray) -> bool:
-    """Two or more content words asked about, and no best passage shares more than one of them."""
-    return n_concepts >= 2 and (not len(counts_of_best) or int(np.max(counts_of_best)) <= 1)
+    """No best passage shares more than one of the question's content words, nor all of them.
+
+    So a question of two or more words is off topic when each best passage shares at most one;
+    a one-word question ("What does the C locale do?" over a policy article) when they share none.
+    """
+    if n_concepts < 1:
+        return False
+    best = int(np.max(counts_of_best)) if len(counts_of_best) else 0
+    return best <= 1 and best < n_concepts
 
 
 def is_off_topic(f: Features, w: Weights, boost: np.ndarray | None = None) -> bool:
@@ -98,6 +105,6 @@ def is_off_topic(f: Features, w: Weights, boost: np.ndarray | None = None) -> bo
     良好 ("good") and 做法 ("recipe"). The other channels pick the passages; the rule reads them.
     """
     if f.shared is None or not len(f.rows):
-        return f.concepts >= 2
+        return off_topic(f.concepts, np.zeros(0, np.int32))
     plain = fuse(f, replace(w, shared_rel=0.0), boost)
     return off_topic(f.concepts, f.shared[np.argsort(-plain, kind="stable")[:TOP]])

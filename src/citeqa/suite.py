@@ -112,7 +112,7 @@ def rerank(p: Prepared, w: Weights) -> tuple[list[bool], np.ndarray, bool]:
     whether the question is off topic (its best passages share at most one of its words)."""
     f = p.features
     if f is None or not len(f.rows):
-        return [], np.zeros(3, np.float32), f is not None and f.concepts >= 2
+        return [], np.zeros(3, np.float32), f is not None and is_off_topic(f, w, p.boost)
     fused = fuse(f, w, p.boost)
     order = ranking(f, fused, w)[:K]
     off = is_off_topic(f, w, p.boost)
