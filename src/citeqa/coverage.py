@@ -89,7 +89,7 @@ def off_topic(n_concepts: int, counts_of_best: np.ndarray) -> bool:
     """No best passage shares more than one of the question's content words, nor all of them.
 
     So a question of two or more words is off topic when each best passage shares at most one;
-    a one-word question ("What does the C locale do?" over a policy article) when they share none.
+    a one-word question (什么是光合作用？ over a Linux manual) when they share none.
     """
     if n_concepts < 1:
         return False
