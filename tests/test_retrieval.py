@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from citeqa.build import build_index
+from citeqa.present import support_of
 from citeqa.search import Searcher
 from citeqa.text import en_tokens
 
@@ -194,6 +195,7 @@ def test_a_question_sharing_one_rare_word_with_the_corpus_is_off_topic(tmp_path)
     assert not searcher.search("France", k=3).understood["off_topic"]  # one word asked, one word shared
     locale = searcher.search("What does the C locale do?", k=3)  # one word asked, none shared
     assert locale.abstained and locale.understood["off_topic"]
+    assert support_of(locale) == ("none", "the closest passages share too few of the question's words (at most one, and not all)")
     (tmp_path / "b").mkdir()
     manual = one_document(tmp_path / "b", "# Locales\n\nThe C locale makes programs print messages in plain English.\n")
     assert not manual.search("What does the C locale do?", k=3).understood["off_topic"]

@@ -25,7 +25,7 @@ def support_of(result: SearchResult) -> tuple[str, str]:
     if missing:
         return "none", f"the documents never mention {', '.join(missing)}"
     if result.abstained and result.understood.get("off_topic"):
-        return "none", "the closest passages share at most one word with the question"
+        return "none", "the closest passages share too few of the question's words (at most one, and not all)"
     return ("none" if result.abstained else support), ""
 
 
