@@ -109,7 +109,7 @@ def _baselines(searcher: Searcher, item: GoldItem, qvec: np.ndarray) -> dict[str
 
 def rerank(p: Prepared, w: Weights) -> tuple[list[bool], np.ndarray, bool]:
     """Relevance of the top K under weights `w`, the evidence vector behind the confidence, and
-    whether the question is off topic (its best passages share at most one of its words)."""
+    whether the question is off topic (its best passages share too few of its words, coverage.py)."""
     f = p.features
     if f is None or not len(f.rows):
         return [], np.zeros(3, np.float32), f is not None and is_off_topic(f, w, p.boost)
