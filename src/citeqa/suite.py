@@ -111,12 +111,13 @@ def rerank(p: Prepared, w: Weights) -> tuple[list[bool], np.ndarray, bool]:
     """Relevance of the top K under weights `w`, the evidence vector behind the confidence, and
     whether the question is off topic (its best passages share too few of its words, coverage.py)."""
     f = p.features
-    if f is None or not len(f.rows):
-        return [], np.zeros(3, np.float32), f is not None and is_off_topic(f, w, p.boost)
-    fused = fuse(f, w, p.boost)
-    order = ranking(f, fused, w)[:K]
+    if f is None:
+        return [], np.zeros(3, np.float32), False
     off = is_off_topic(f, w, p.boost)
-    return list(p.relevant[order]), evidence(f, fused), off
+    if not len(f.rows):
+        return [], np.zeros(3, np.float32), off
+    fused = fuse(f, w, p.boost)
+    return list(p.relevant[ranking(f, fused, w)[:K]]), evidence(f, fused), off
 
 
 def _first(rel: list[bool]) -> int | None:

@@ -44,22 +44,28 @@ def objective(prepared: dict[str, list[Prepared]], w: Weights) -> float:
     return float(np.mean(values)) if values else 0.0
 
 
+def _judged(prepared: dict[str, list[Prepared]], w: Weights) -> list[tuple[Prepared, np.ndarray]]:
+    """Questions the score decides (the name and shared-word checks refuse the rest), with their evidence.
+
+    Paragraphs used as queries (parallel sets) are not questions and are left out too.
+    """
+    out = []
+    for p in (p for rows in prepared.values() for p in rows if not p.unsupported and p.item.kind != "parallel"):
+        _, x, off = rerank(p, w)
+        if not off:
+            out.append((p, x))
+    return out
+
+
 def fit_abstention(prepared: dict[str, list[Prepared]], w: Weights, l2: float = 0.1) -> tuple[float, ...]:
     """Logistic regression of answerability on the evidence vector (classes weighted equally).
 
     Newton's method on four parameters: a library would add a dependency for ten lines.
     Questions the entity and shared-word checks abstain on anyway are left out.
     """
-    xs, ys = [], []
-    for rows in prepared.values():
-        for p in rows:
-            if not p.unsupported and p.item.kind != "parallel":  # paragraphs as queries are not questions
-                _, x, off = rerank(p, w)
-                if off:
-                    continue
-                xs.append(x)
-                ys.append(1.0 if p.item.answerable else 0.0)
-    y = np.array(ys)
+    judged = _judged(prepared, w)
+    xs = [x for _, x in judged]
+    y = np.array([1.0 if p.item.answerable else 0.0 for p, _ in judged])
     if not len(y) or y.all() or not y.any():
         return w.abstain_model
     x = np.hstack([np.ones((len(y), 1)), np.array(xs, dtype=np.float64)])
@@ -83,11 +89,7 @@ def choose(prepared: dict[str, list[Prepared]], base: Weights = Weights()) -> We
     """Best fusion setting, its answerability model, and a threshold that rarely refuses an answerable question."""
     best = max(settings(base), key=lambda w: objective(prepared, w))
     best = replace(best, abstain_model=fit_abstention(prepared, best))
-    answerable = []
-    for p in (p for rows in prepared.values() for p in rows if p.item.answerable and not p.unsupported and p.item.kind != "parallel"):
-        _, x, off = rerank(p, best)
-        if not off:
-            answerable.append(confidence(x, best))
+    answerable = [confidence(x, best) for p, x in _judged(prepared, best) if p.item.answerable]
     if answerable:
         best = replace(best, abstain_below=round(min(0.5, float(np.quantile(answerable, MAX_FALSE_ABSTAIN))), 4))
     return best
