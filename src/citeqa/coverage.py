@@ -20,11 +20,11 @@ import numpy as np
 from .cedict import all_definitions
 from .fusion import Features, Weights, fuse
 from .query import Query
-from .text import ZH_STOP, en_tokens, zh_tokens
+from .text import ZH_QUESTION, ZH_STOP, en_tokens, zh_tokens
 
 TOP = 3  # the best passages looked at: the answer is usually among them
 _HAN = re.compile(r"[\u3400-\u9fff]")
-_QUESTION_WORDS = frozenset("什么 哪些 哪个 如何 怎样 怎么 怎么样 为什么 多少 谁 何时 哪里 是否 哪 吗 呢 能否 可以".split())
+_QUESTION_WORDS = frozenset(ZH_QUESTION) | frozenset("怎么样 吗 呢 能否 可以".split())  # and particles that only ask
 
 
 @dataclass(frozen=True)

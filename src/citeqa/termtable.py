@@ -12,7 +12,7 @@ import jieba
 
 from .cedict import definitions, dictionary_words
 from .cooccur import Cooccurrence
-from .text import ZH_STOP, en_tokens, is_acronym, stem, to_halfwidth
+from .text import ZH_QUESTION, ZH_STOP, en_tokens, is_acronym, stem, to_halfwidth
 from .translate import EN_WORD, FUNCTION, LIGHT, NUMBERS, latin_tokens, phrase_key, share, units, word_tokens
 
 if TYPE_CHECKING:
@@ -29,8 +29,6 @@ COHERENCE = 2.0  # how much co-occurrence with the question's other translations
 MIN_ENGLISH_TOKENS = 5000  # below this the collection's English (an abstract) is too small to restrict to
 _PREPOSITIONS = frozenset("on in at by for with of from under upon as".split())
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
-_QUESTION = {"什么": "what", "哪些": "which", "哪个": "which", "如何": "how", "怎样": "how", "怎么": "how", "为什么": "why",
-             "多少": "how many", "谁": "who", "何时": "when", "哪里": "where", "是否": "whether", "哪": "which"}
 
 
 class TermTable:
@@ -233,12 +231,12 @@ class TermTable:
             out[word] += 1.0
             out.update({en: 0.5 for en in expansions.get(word, []) if en.isascii()})
         for piece, known in self._pieces(EN_WORD.sub(" ", query)):
-            if piece in _QUESTION or piece in ZH_STOP:
+            if piece in ZH_QUESTION or piece in ZH_STOP:
                 continue
             if known:
                 ens = self._english(piece, MAX_ALTERNATIVES)
                 out.update(dict(share([(s, en) for en, s in ens], 1.0, len(ens))))
-            elif len(piece) > 1 and _HAN.search(piece) and piece not in ZH_STOP and piece not in _QUESTION:
+            elif len(piece) > 1 and _HAN.search(piece):
                 # words the corpus's Chinese never uses may still name English content
                 if ens := self._cedict_english(piece):
                     out.update(dict(share([(s, en) for en, s in ens], 0.5, MAX_ALTERNATIVES)))
@@ -254,13 +252,13 @@ class TermTable:
                 words += [part] if re.match(r"[A-Za-z0-9]", part) else []
                 continue
             for piece, known in self._pieces(part):
-                if piece in _QUESTION:
-                    words.append(_QUESTION[piece])
+                if piece in ZH_QUESTION:
+                    words.append(ZH_QUESTION[piece])
                 elif piece in ZH_STOP:
                     continue
                 elif known:
                     words.append(self._english(piece, 1)[0][0])
-                elif len(piece) > 1 and _HAN.search(piece) and piece not in ZH_STOP and (ens := self._cedict_english(piece)):
+                elif len(piece) > 1 and _HAN.search(piece) and (ens := self._cedict_english(piece)):
                     words.append(ens[0][0])
         return " ".join(dict.fromkeys(words))
 

@@ -52,6 +52,9 @@ ZH_STOP = frozenset(
     "的 了 和 与 及 或 在 是 为 对 将 把 被 由 从 以 其 之 等 也 而 并 于 中 上 下 个 这 那 有 各 该 所 哪些 哪个 什么 多少 如何 怎样 怎么 是否 吗 呢 "
     "请 问 文章 本文 作者 被 如何 何 谁 哪 多久 一次 举例".split()
 )
+# question words and how an English rendering says them: they ask, they name nothing
+ZH_QUESTION = {"什么": "what", "哪些": "which", "哪个": "which", "如何": "how", "怎样": "how", "怎么": "how", "为什么": "why",
+               "多少": "how many", "谁": "who", "何时": "when", "哪里": "where", "是否": "whether", "哪": "which"}
 
 
 def to_halfwidth(text: str) -> str:
