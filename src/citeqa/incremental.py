@@ -1,15 +1,15 @@
 """Growing a build by new documents without redoing the old ones.
 
-When every document of the live build is still in the corpus, unchanged, and only new ones
-were added (what `citeqa add` does), the next build keeps the old passages as they are: their
-rows of the passage and document tables are copied as bytes, their vectors come from the
-vector file, their BM25 postings from the saved counts (re-weighted, since IDF and the mean
-length are collection-wide), their FAISS graph nodes from the saved index, and the lexicon's
-counts and co-occurrence sketches from the saved lexicon. Only the new documents are chunked,
-embedded, scanned and tokenised, and their vectors added to the graphs. Anything else — a document changed or removed, another
-encoder, chunker, facet table or store, `--force`, an index saved without the counts —
-rebuilds everything, which is also what reproduces a from-scratch build exactly (glosses are
-then mined with the whole corpus's evidence).
+When every document of the live build is still in the corpus, unchanged, and only new ones were
+added (what `citeqa add` does), the next build keeps the old passages as they are: their rows of
+the passage and document tables are copied as bytes, their vectors come from the vector file,
+their BM25 postings from the saved counts (re-weighted, since IDF and the mean length are
+collection-wide), their FAISS graph nodes from the saved index, and the lexicon's counts and
+co-occurrence sketches from the saved lexicon. Only the new documents are chunked, embedded,
+scanned and tokenised, and their vectors added to the graphs. Anything else — a document changed
+or removed, another encoder, chunker, facet table or store, `--force`, an index saved without
+the counts — rebuilds everything, which is also what reproduces a from-scratch build exactly
+(glosses are then mined with the whole corpus's evidence).
 """
 
 from __future__ import annotations
