@@ -19,22 +19,39 @@ def features(shared, lang=("zh", "en"), concepts=4, lexical=(0.6, 0.0), lexical_
 
 def test_the_passage_sharing_every_word_beats_one_on_the_topic_sharing_one():
     f = features([1, 4], lang=("zh", "zh"), lexical=(0.6, 0.5), lexical_en=(0.0, 0.0))
-    w = replace(Weights(), shared_rel=1.0)
-    assert ranking(f, fuse(f, w), w)[0] == 1
-    assert ranking(f, fuse(f, replace(w, shared_rel=0.0)), w)[0] == 0  # without the channel the other one wins
+    for w in (replace(Weights(), shared_rel=1.0, shared_abs=0.0), replace(Weights(), shared_rel=0.0, shared_abs=1.0)):
+        assert ranking(f, fuse(f, w), w)[0] == 1
+        assert ranking(f, fuse(f, replace(w, shared_rel=0.0, shared_abs=0.0)), w)[0] == 0  # without the channel the other one wins
 
 
 def test_shared_words_relative_to_the_best_of_each_language():
     f = features([2, 1, 1], lang=("zh", "zh", "en"), lexical=(0.0, 0.0, 0.0), lexical_en=(0.0, 0.0, 0.0))
-    w = replace(Weights(), dense=0, dense_cross=0, lexical=0, lexical_cross=0, lexical_rel=0, shared_rel=1.0)
+    w = replace(Weights(), dense=0, dense_cross=0, lexical=0, lexical_cross=0, lexical_rel=0, shared_rel=1.0, shared_abs=0.0, same_language=0.0)
     scores = fuse(f, w)
     assert np.allclose(scores, [1.0, 0.5, 1.0])  # the English passage is its language's best
 
 
+def test_absolute_share_lets_the_passage_sharing_more_words_win_across_languages():
+    # each passage is the best of its language, so the relative term cannot tell them apart
+    f = features([1, 4], lang=("zh", "en"), lexical=(0.0, 0.0), lexical_en=(0.0, 0.0))
+    w = replace(Weights(), dense=0, dense_cross=0, lexical=0, lexical_cross=0, lexical_rel=0, shared_rel=1.0, same_language=0.0)
+    assert np.allclose(fuse(f, replace(w, shared_abs=0.0)), [1.0, 1.0])
+    assert np.allclose(fuse(f, replace(w, shared_abs=1.0)), [1.25, 2.0])  # 1 of 4 words against 4 of 4
+
+
+def test_same_language_term_shifts_only_passages_in_the_question_language():
+    f = features([1, 1, 1], lang=("zh", "en", "zh"), lexical=(0.6, 0.0, 0.3), lexical_en=(0.0, 0.5, 0.0))
+    w = replace(Weights(), same_language=0.0)
+    delta = fuse(f, replace(w, same_language=-0.5)) - fuse(f, w)
+    assert np.allclose(delta, [-0.5, 0.0, -0.5])  # the question is Chinese
+    one = features([1, 2], lang=("zh", "zh"), lexical=(0.6, 0.3), lexical_en=(0.0, 0.0))
+    assert list(ranking(one, fuse(one, replace(w, same_language=-0.5)), w)) == list(ranking(one, fuse(one, w), w))
+
+
 def test_features_without_shared_words_fuse_as_before():
     f = features(None)
-    w = replace(Weights(), shared_rel=1.0)
-    assert np.allclose(fuse(f, w), fuse(f, replace(w, shared_rel=0.0)))
+    w = replace(Weights(), shared_rel=1.0, shared_abs=1.0)
+    assert np.allclose(fuse(f, w), fuse(f, replace(w, shared_rel=0.0, shared_abs=0.0)))
 
 
 def test_off_topic_when_no_best_passage_shares_more_than_one_word_nor_all():

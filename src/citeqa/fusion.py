@@ -12,9 +12,16 @@ Language symmetry is the point. Each candidate passage is scored by
 - `shared_rel`: how many of the question's content words the passage contains, each as written
   or through any translation (coverage.py), relative to the best candidate of the passage's
   language. It counts words, not BM25 mass: the passage that answers every part of the question
-  beats one on the topic that answers part of it. Relative per language, because a passage in
-  the question's language shares its words as written and a translated one only through the
-  dictionary (absolute counts buried the article's English sources under its Chinese text).
+  beats one on the topic that answers part of it. Relative per language, a passage in the
+  question's language (which shares its words as written) does not outscore a translated one;
+- `shared_abs`: the same count as a share of the question's content words. The relative term
+  gives the best passage of every language full credit however little it shares; the absolute
+  share does not, but alone it favours the question's language, hence:
+- `same_language`: a constant added to passages in the question's language. Such a passage
+  meets the question as written in every channel, a translated one through the dictionary and
+  the encoder's weaker cross-language match; the suite chooses a negative value, which offsets
+  that advantage. With it the absolute share beat the relative one in every held-out fold
+  (without it, the absolute share buried the article's English sources under its Chinese text).
 No channel is 0 by construction for one language, so a passage in either language can win.
 `rrf` is kept as the plain baseline and as an alternative the suite can pick.
 """
@@ -39,10 +46,12 @@ class Weights:
     dense: float = 1.0
     dense_cross: float = 1.0
     lexical: float = 0.5
-    lexical_cross: float = 1.0
+    lexical_cross: float = 0.5
     lexical_rel: float = 0.5  # own-language lexical relative to that language's best candidate
     dense_rel: float = 0.0  # passage-language dense z relative to that language's best candidate
-    shared_rel: float = 1.0  # the question's words in the passage, relative to its language's best candidate
+    shared_rel: float = 0.0  # the question's words in the passage, relative to its language's best candidate
+    shared_abs: float = 1.0  # the share of the question's words in the passage
+    same_language: float = -0.5  # added to passages in the question's language (negative: a handicap)
     facet_boost: float = 0.0  # soft boost for passages tagged with a facet the question names
     method: str = "weighted"  # "weighted" | "rrf"
     rrf_k: int = 60
@@ -51,8 +60,8 @@ class Weights:
     use_cedict: bool = True  # dictionary query translation
     use_doc_expansion: bool = True  # English glosses indexed with each Chinese passage
     # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
-    abstain_model: tuple[float, ...] = (-15.238, 5.4125)
-    abstain_below: float = 0.0119  # P(answerable) under which the search abstains
+    abstain_model: tuple[float, ...] = (-7.9089, 3.5572)
+    abstain_below: float = 0.0196  # P(answerable) under which the search abstains
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,10 @@ def weighted(f: Features, w: Weights) -> np.ndarray:
         fused = fused + w.dense_rel * per_language_max(np.maximum(f.dense_pair()[0], 0), f.lang)
     if w.shared_rel and f.shared is not None:
         fused = fused + w.shared_rel * per_language_max(f.shared.astype(np.float32), f.lang)
+    if w.shared_abs and f.shared is not None and f.concepts:
+        fused = fused + w.shared_abs * f.shared.astype(np.float32) / f.concepts
+    if w.same_language:
+        fused = fused + w.same_language * (f.lang == f.query_lang)
     return fused.astype(np.float32)
 
 

@@ -19,14 +19,15 @@ from .fusion import Weights, confidence
 from .suite import Prepared, rerank, score
 
 GRID = {
-    "dense": (0.5, 1.0),
-    "dense_cross": (0.0, 0.5, 1.0),
+    "dense": (1.0,),  # the scale the others are relative to
+    "dense_cross": (0.5, 1.0),
     "lexical": (0.5, 1.0, 2.0),
     "lexical_cross": (0.0, 0.5, 1.0),
     "lexical_rel": (0.0, 0.5),
     "dense_rel": (0.0, 0.5),
     "shared_rel": (0.0, 1.0, 2.0),
-    "facet_boost": (0.0, 0.15),
+    "shared_abs": (0.0, 0.5, 1.0),
+    "same_language": (0.0, -0.25, -0.5, -0.75),
 }
 
 
