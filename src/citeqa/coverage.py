@@ -98,13 +98,16 @@ def off_topic(n_concepts: int, counts_of_best: np.ndarray) -> bool:
 
 
 def is_off_topic(f: Features, w: Weights, boost: np.ndarray | None = None) -> bool:
-    """The rule over the best passages of the fusion *without* the shared-word channel.
+    """The rule over the best passages of the fusion *without* the shared-word channels.
 
     Passages ranked up for sharing words would be judged by the count that chose them: over a
     policy article, "a good recipe for banana bread" finds the one passage that says both
     良好 ("good") and 做法 ("recipe"). The other channels pick the passages; the rule reads them.
+    The same-language handicap is left out too: it lifts translated passages, which share the
+    question's words only through the dictionary (with it, 10 answerable suite questions of 428
+    were refused instead of 6).
     """
     if f.shared is None or not len(f.rows):
         return off_topic(f.concepts, np.zeros(0, np.int32))
-    plain = fuse(f, replace(w, shared_rel=0.0, shared_abs=0.0), boost)
+    plain = fuse(f, replace(w, shared_rel=0.0, shared_abs=0.0, same_language=0.0), boost)
     return off_topic(f.concepts, f.shared[np.argsort(-plain, kind="stable")[:TOP]])
