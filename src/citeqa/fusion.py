@@ -60,8 +60,8 @@ class Weights:
     use_cedict: bool = True  # dictionary query translation
     use_doc_expansion: bool = True  # English glosses indexed with each Chinese passage
     # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
-    abstain_model: tuple[float, ...] = (-7.9089, 3.5572)
-    abstain_below: float = 0.0196  # P(answerable) under which the search abstains
+    abstain_model: tuple[float, ...] = (-7.7726, 3.5309)
+    abstain_below: float = 0.0218  # P(answerable) under which the search abstains
 
 
 @dataclass(frozen=True)
