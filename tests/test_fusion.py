@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from citeqa.coverage import off_topic
+from citeqa.coverage import is_off_topic, off_topic
 from citeqa.fusion import Features, Weights, fuse, ranking
 
 
@@ -61,3 +61,12 @@ def test_off_topic_when_no_best_passage_shares_more_than_one_word_nor_all():
     assert off_topic(1, np.array([0, 0, 0]))  # ... or sharing nothing
     assert off_topic(3, np.array([], np.int32))  # nothing found at all
     assert not off_topic(0, np.array([0]))  # no content word: nothing to judge
+
+
+def test_off_topic_rule_reads_the_ranking_without_the_same_language_handicap():
+    # the Chinese passage shares two of the question's three words; the English ones one or none
+    f = features([2, 1, 1, 0], lang=("zh", "en", "en", "en"), concepts=3, lexical=(0.6, 0.0, 0.0, 0.0),
+                 lexical_en=(0.0, 0.5, 0.45, 0.4))
+    w = replace(Weights(), same_language=-0.5)
+    assert ranking(f, fuse(f, replace(w, shared_abs=0.0, shared_rel=0.0)), w)[-1] == 0  # the handicap ranks it last
+    assert not is_off_topic(f, w)  # the rule still reads it among the best three
