@@ -1,12 +1,13 @@
 """How many of the question's words a passage shares, in either language.
 
-Two uses. Ranking: fusion's shared-word terms (`shared_abs`, `shared_rel`) prefer the passage
-that answers every part of the question over one on its topic that answers part of it. Abstention: "What is the capital
-of France?" over a Linux FAQ finds the one passage that names France (a user association) and
-scores it high: a rare word, fully matched. What gives it away is that the passage shares no
-other word with the question. So a question of two or more content words whose best passages
-each share at most one of them — as written, or through a translation — is abstained on, and a
-one-word question whose best passages share none. There is nothing to tune: "one word" is the rule.
+Two uses. Ranking: fusion's shared-word terms (`shared_abs`, `shared_rel`) prefer the passage that
+answers every part of the question over one on its topic that answers part of it. Abstention: "What
+is the capital of France?" over a Linux FAQ finds the one passage that names France (a user
+association) and scores it high: a rare word, fully matched. What gives it away is that the passage
+shares no other word with the question. So a question of two or more content words whose best
+passages each share at most one of them — as written, or through a translation — is abstained on,
+and a one-word question whose best passages share none. There is nothing to tune: "one word" is the
+rule.
 """
 
 from __future__ import annotations
