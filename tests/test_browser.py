@@ -198,8 +198,10 @@ def test_a_chinese_hit_opens_in_the_source_viewer_with_a_gloss(page):
     expect(page.locator("#answer .cq-hit").first).to_be_visible(timeout=WAIT)
     pick = page.locator("#pick input")
     pick.click()
-    pick.fill(" · zh · ")  # the list keeps the Chinese hits; the keyboard picks the first (a click can
-    pick.press("ArrowDown")  # miss: the page scrolls to the answer while the list is open)
+    # typing keeps the Chinese hits and the keyboard picks one: a click on an option can miss,
+    # since the page scrolls to the answer while the list is open
+    pick.fill(" · zh · ")
+    pick.press("ArrowDown")
     pick.press("Enter")
     viewer = page.locator("#viewer")
     expect(viewer.locator("mark").first).to_be_visible(timeout=WAIT)

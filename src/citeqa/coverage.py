@@ -13,7 +13,7 @@ rule.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -110,5 +110,5 @@ def is_off_topic(f: Features, w: Weights, boost: np.ndarray | None = None) -> bo
     """
     if f.shared is None or not len(f.rows):
         return off_topic(f.concepts, np.zeros(0, np.int32))
-    plain = fuse(f, replace(w, shared_rel=0.0, shared_abs=0.0, same_language=0.0), boost)
+    plain = fuse(f, w.other_channels(), boost)
     return off_topic(f.concepts, f.shared[np.argsort(-plain, kind="stable")[:TOP]])

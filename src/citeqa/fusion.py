@@ -28,7 +28,7 @@ No channel is 0 by construction for one language, so a passage in either languag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -62,6 +62,11 @@ class Weights:
     # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
     abstain_model: tuple[float, ...] = (-7.7726, 3.5309)
     abstain_below: float = 0.0218  # P(answerable) under which the search abstains
+
+    def other_channels(self) -> "Weights":
+        """Without the shared-word terms and the same-language handicap: the ranking the
+        off-topic rule reads (coverage.py), so it never judges passages by the count that chose them."""
+        return replace(self, shared_rel=0.0, shared_abs=0.0, same_language=0.0)
 
 
 @dataclass(frozen=True)
