@@ -201,6 +201,15 @@ def test_a_question_sharing_one_rare_word_with_the_corpus_is_off_topic(tmp_path)
     assert not manual.search("What does the C locale do?", k=3).understood["off_topic"]
 
 
+def test_a_word_written_twice_is_one_content_word(mixed):
+    """"Table" and "table", "statistics." and "statistics" count once: a passage saying it shares one word."""
+    from citeqa.coverage import concepts
+
+    q = mixed.understand("Does Table 2 list statistics. Which table lists the statistics?")
+    words = [c.word.lower().rstrip(".") for c in concepts(q, mixed.lexicon)]
+    assert words.count("table") == 1 and words.count("statistics") == 1
+
+
 def test_shared_words_count_a_translation_as_the_word(mixed):
     """An English question's words are found in a Chinese passage through their translations."""
     from citeqa.coverage import concepts, shared

@@ -48,10 +48,12 @@ def concepts(q: Query, lexicon: Any) -> list[Concept]:
 
     out: list[Concept] = []
     latin = dict.fromkeys(w for w in re.findall(r"[A-Za-z0-9][\w./+\-]*", q.text))
+    seen: set[tuple[str, ...]] = set()
     for word in latin:
         toks = tuple(en_tokens(word))
-        if not toks:
+        if not toks or toks in seen:  # one word however written: Table / table, "statistics."
             continue
+        seen.add(toks)
         forms = [("en", toks), ("zh", toks)]  # Latin tokens are indexed in the Chinese channel too
         if q.lang == "en":
             senses = {wt.term for w in dict.fromkeys([word, word.lower()]) for wt in lexicon.translate_en(w)}
