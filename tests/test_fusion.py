@@ -70,3 +70,14 @@ def test_off_topic_rule_reads_the_ranking_without_the_same_language_handicap():
     w = replace(Weights(), same_language=-0.5)
     assert ranking(f, fuse(f, replace(w, shared_abs=0.0, shared_rel=0.0)), w)[-1] == 0  # the handicap ranks it last
     assert not is_off_topic(f, w)  # the rule still reads it among the best three
+
+
+def test_a_question_with_no_candidates_gives_evidence_of_the_same_shape():
+    """The answerability model stacks every question's evidence: an empty ranking must fit the stack."""
+    from citeqa.evaluate import GoldItem
+    from citeqa.suite import Prepared, rerank
+
+    item = GoldItem("q", "zh", "问题", (), "", "", "fact")
+    found, empty = features([1, 2]), features([], lang=())
+    shapes = {rerank(Prepared(item, "zh→zh", f, np.zeros(len(f.rows), bool), None, False), Weights())[1].shape for f in (found, empty)}
+    assert len(shapes) == 1

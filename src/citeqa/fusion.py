@@ -98,16 +98,17 @@ class Features:
 
 def weighted(f: Features, w: Weights) -> np.ndarray:
     own, other = f.lexical()
-    dense, cross = (np.maximum(x, 0) / Z_SCALE for x in f.dense_pair())
-    fused = w.dense * dense + w.dense_cross * cross + w.lexical * own + w.lexical_cross * other
+    dense, cross = (np.maximum(x, 0) for x in f.dense_pair())
+    fused = (w.dense * dense + w.dense_cross * cross) / Z_SCALE + w.lexical * own + w.lexical_cross * other
     if w.lexical_rel:
         fused = fused + w.lexical_rel * per_language_max(own, f.lang)
     if w.dense_rel:
-        fused = fused + w.dense_rel * per_language_max(np.maximum(f.dense_pair()[0], 0), f.lang)
-    if w.shared_rel and f.shared is not None:
-        fused = fused + w.shared_rel * per_language_max(f.shared.astype(np.float32), f.lang)
-    if w.shared_abs and f.shared is not None and f.concepts:
-        fused = fused + w.shared_abs * f.shared.astype(np.float32) / f.concepts
+        fused = fused + w.dense_rel * per_language_max(dense, f.lang)
+    shared = f.shared.astype(np.float32) if f.shared is not None else None
+    if w.shared_rel and shared is not None:
+        fused = fused + w.shared_rel * per_language_max(shared, f.lang)
+    if w.shared_abs and shared is not None and f.concepts:
+        fused = fused + w.shared_abs * shared / f.concepts
     if w.same_language:
         fused = fused + w.same_language * (f.lang == f.query_lang)
     return fused.astype(np.float32)

@@ -111,11 +111,9 @@ def rerank(p: Prepared, w: Weights) -> tuple[list[bool], np.ndarray, bool]:
     """Relevance of the top K under weights `w`, the evidence vector behind the confidence, and
     whether the question is off topic (its best passages share too few of its words, coverage.py)."""
     f = p.features
-    if f is None:
-        return [], np.zeros(3, np.float32), False
+    if f is None or not len(f.rows):  # nothing found: the evidence of an empty ranking
+        return [], evidence(f, np.zeros(0, np.float32)), f is not None and is_off_topic(f, w, p.boost)
     off = is_off_topic(f, w, p.boost)
-    if not len(f.rows):
-        return [], np.zeros(3, np.float32), off
     fused = fuse(f, w, p.boost)
     return list(p.relevant[ranking(f, fused, w)[:K]]), evidence(f, fused), off
 
