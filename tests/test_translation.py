@@ -160,3 +160,10 @@ def test_old_format_is_refused_with_the_fix(manual: Lexicon) -> None:
     with pytest.raises(ValueError, match="citeqa build --force"):
         Lexicon.from_json({"version": 1, "pairs": [["a", "甲乙", "gloss", 1.0]], "freq": {}})
     assert TermPair("a", "甲乙", "gloss") == TermPair(*["a", "甲乙", "gloss", 1.0])
+
+
+def test_an_irregular_english_form_finds_the_dictionary_sense_of_its_base_form() -> None:
+    """The dictionary lists "to catch", "to hold": "caught" and "held" must reach them too."""
+    lex = Lexicon.build(["SIGKILL 信号不能被捕获，也不能被忽略。全体会议每年举行一次。"])
+    assert "捕获" in terms(lex.translate_en("Which signal cannot be caught?"))
+    assert "举行" in terms(lex.translate_en("How often is the plenary meeting held?"))

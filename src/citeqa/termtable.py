@@ -13,7 +13,7 @@ import jieba
 from .cedict import definitions, dictionary_words
 from .cooccur import Cooccurrence
 from .text import ZH_QUESTION, ZH_STOP, en_tokens, is_acronym, stem, to_halfwidth
-from .translate import EN_WORD, FUNCTION, LIGHT, NUMBERS, latin_tokens, phrase_key, share, units, word_tokens
+from .translate import EN_WORD, FUNCTION, LIGHT, NUMBERS, latin_tokens, lemma, phrase_key, share, units, word_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -89,6 +89,8 @@ class TermTable:
         if stem not in self._words:  # programme -> program, organisation -> organization, labour -> labor
             us = re.sub(r"is(ation|e|ed|es|ing)$", r"iz\1", low.replace("programme", "program"))
             stem = word_tokens(re.sub(r"(?<=\w{3})our$", "or", us))[0][2] if us else stem
+        if stem not in self._words and (base := lemma(low)) != low:  # caught -> catch, chosen -> choose
+            stem = word_tokens(base)[0][2] if word_tokens(base) else stem
         out = dict(self._words.get(stem, {}))
         if len(stem) >= 5:
             for k in self._word_keys[bisect_left(self._word_keys, stem[:5]) :]:

@@ -66,6 +66,17 @@ def word_tokens(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
+def lemma(low: str) -> str:
+    """The dictionary form of an inflected English word (caught -> catch, children -> child).
+
+    A stemmer cuts suffixes but cannot undo an irregular form, and the dictionary lists
+    only base forms: without this, "Which signal cannot be caught?" has no Chinese for "caught".
+    """
+    import simplemma  # loads its English table (~0.1 s) on first use
+
+    return simplemma.lemmatize(low, lang="en").lower()
+
+
 def phrase_key(toks: list[tuple[str, str, str]] | tuple[tuple[str, str, str], ...]) -> tuple[str, ...]:
     """Phrase key: stems cut to 6 letters so derivations meet (strategic/strategy planning)."""
     return tuple(stem[:6] for *_, stem in toks)
