@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 import debpkg
+from debian_faq import read_corpus
 from debpkg import run as _run, write_atomic
 
 EVAL = Path(__file__).resolve().parents[1]
@@ -98,7 +99,7 @@ def build() -> None:
 
 def check(gold: Path) -> int:
     """Every answerable question needs a span inside one English and one Chinese passage."""
-    corpora = {lang: debpkg.read_corpus(OUT / lang)[1] for lang in SIDES}
+    corpora = {lang: read_corpus(OUT / lang)[1] for lang in SIDES}
     items = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
     failures = 0
     for item in items:
