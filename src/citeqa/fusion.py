@@ -46,12 +46,12 @@ class Weights:
     dense: float = 1.0
     dense_cross: float = 1.0
     lexical: float = 0.5
-    lexical_cross: float = 0.5
+    lexical_cross: float = 1.0
     lexical_rel: float = 0.5  # own-language lexical relative to that language's best candidate
     dense_rel: float = 0.0  # passage-language dense z relative to that language's best candidate
     shared_rel: float = 0.0  # the question's words in the passage, relative to its language's best candidate
     shared_abs: float = 1.0  # the share of the question's words in the passage
-    same_language: float = -0.5  # added to passages in the question's language (negative: a handicap)
+    same_language: float = -0.25  # added to passages in the question's language (negative: a handicap)
     facet_boost: float = 0.0  # soft boost for passages tagged with a facet the question names
     method: str = "weighted"  # "weighted" | "rrf"
     rrf_k: int = 60
@@ -60,8 +60,8 @@ class Weights:
     use_cedict: bool = True  # dictionary query translation
     use_doc_expansion: bool = True  # English glosses indexed with each Chinese passage
     # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
-    abstain_model: tuple[float, ...] = (-7.7726, 3.5309)
-    abstain_below: float = 0.0218  # P(answerable) under which the search abstains
+    abstain_model: tuple[float, ...] = (-10.1955, 4.263)
+    abstain_below: float = 0.0217  # P(answerable) under which the search abstains
 
     def other_channels(self) -> "Weights":
         """Without the shared-word terms and the same-language handicap: the ranking the
