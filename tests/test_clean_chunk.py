@@ -103,3 +103,11 @@ def test_smaller_passages_keep_invariants(article):
 
 def test_squash_removes_all_whitespace():
     assert squash("1 445.74 亿元\u3000x\n") == "1445.74亿元x"
+
+
+def test_a_lone_number_is_content_and_ascending_numbers_are_page_numbers():
+    """An example's output ("309") stays; numbers that count up page by page are furniture."""
+    manual = clean("List the files:\n\nls /etc | wc -l\n\n309\n\nThen list /dev:\n\n205\n")
+    assert "309" in manual.text and "205" in manual.text and not manual.removed
+    paged = clean("第一页的正文。\n\n12\n\n第二页的正文。\n\n13\n\n第三页的正文。\n")
+    assert "12" not in paged.text and [why for why, _ in paged.removed] == ["page number", "page number"]

@@ -221,6 +221,21 @@ def _drop_foreign_abstracts(paras: list[str], title_en: str, removed: list[tuple
     return out + unit
 
 
+def _page_numbers_ascend(lines: list[str]) -> bool:
+    """Lines holding only a number are page numbers when there are several and they ascend.
+
+    A lone "309" in a manual is output of an example command, not furniture; page numbers
+    come in order, one per page.
+    """
+    pattern = dict(FURNITURE)["page number"]
+    numbers, fenced = [], False
+    for line in lines:
+        fenced ^= line.strip().startswith("```")
+        if not fenced and pattern.match(line.strip()):
+            numbers.append(int(re.sub(r"\D", "", line)))
+    return len(numbers) >= 2 and all(b > a for a, b in zip(numbers, numbers[1:]))
+
+
 def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "", furniture: bool = True) -> Cleaned:
     """Turn raw extracted text into clean paragraphs; see the module docstring.
 
@@ -232,9 +247,13 @@ def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "", furn
     removed: list[tuple[str, str]] = []
     lines = []
     fenced = False
-    for line in underlined_headings(normalize(raw).split("\n")):
+    raw_lines = underlined_headings(normalize(raw).split("\n"))
+    paged = _page_numbers_ascend(raw_lines)
+    for line in raw_lines:
         fenced ^= line.strip().startswith("```")
         reason = None if fenced or not furniture else next((why for why, pat in FURNITURE if pat.match(line.strip())), None)
+        if reason == "page number" and not paged:
+            reason = None
         if reason:
             removed.append((reason, line.strip()))
         else:
