@@ -167,3 +167,10 @@ def test_an_irregular_english_form_finds_the_dictionary_sense_of_its_base_form()
     lex = Lexicon.build(["SIGKILL 信号不能被捕获，也不能被忽略。全体会议每年举行一次。"])
     assert "捕获" in terms(lex.translate_en("Which signal cannot be caught?"))
     assert "举行" in terms(lex.translate_en("How often is the plenary meeting held?"))
+
+
+def test_a_phrasal_verb_sense_reaches_the_one_word_form_the_english_uses() -> None:
+    """CEDICT says 登录 is "to log in"; a manual writes "the login prompt"."""
+    english = " ".join(["The file is printed before the login prompt. Each login is recorded."] * 300)
+    lex = Lexicon.build([english])
+    assert "login" in terms(lex.translate_zh("登录前显示什么？"))

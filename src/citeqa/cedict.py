@@ -65,7 +65,21 @@ def dictionary_words() -> frozenset[str]:
 def all_definitions(zh: str) -> tuple[str, ...]:
     """Every cleaned, de-duplicated sense of a headword, most common first (CEDICT's order)."""
     raw = cedict().get(zh, "")
-    return tuple(dict.fromkeys(d for s in re.split(r"[/;]", raw) if (d := clean_definition(s))))
+    senses = [d for s in re.split(r"[/;]", raw) if (d := clean_definition(s))]
+    return tuple(dict.fromkeys(f for d in senses for f in (d, *_closed(d))))
+
+
+_PHRASAL = re.compile(r"([a-z]{2,}) (in|up|out|down|on|off|over|back)")
+
+
+def _closed(sense: str) -> tuple[str, ...]:
+    """The one-word form English also writes a phrasal verb in: "log in" -> "login", "back up" -> "backup".
+
+    The dictionary gives the verb; manuals write the noun (the login prompt, a backup). A form
+    the collection never uses is dropped where senses are matched against its English.
+    """
+    m = _PHRASAL.fullmatch(sense)
+    return (m.group(1) + m.group(2),) if m else ()
 
 
 # a name sense: "Abe (Japanese surname)", "Riga, capital of Latvia", "Abe Shinzo (1954-2022), …"
