@@ -13,7 +13,6 @@ Re-running with the same package versions changes nothing.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import debpkg
-from debpkg import run as _run, write_atomic
+from debpkg import cli, run as _run, write_atomic
 
 EVAL = Path(__file__).resolve().parents[1]
 DATA = EVAL / "data"
@@ -140,14 +139,7 @@ def check(gold: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="check the gold spans against both corpora")
-    parser.add_argument("--gold", type=Path, default=GOLD)
-    args = parser.parse_args(argv)
-    if args.check:
-        return check(args.gold)
-    build()
-    return 0
+    return cli(argv, __doc__, GOLD, build, check)
 
 
 if __name__ == "__main__":

@@ -11,15 +11,13 @@ Re-running with the same package versions changes nothing.
 
 from __future__ import annotations
 
-import argparse
 import html
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import debpkg
-from debpkg import run as _run, write_atomic
+from debpkg import check_spans, cli, read_corpus, run as _run, write_atomic
 
 EVAL = Path(__file__).resolve().parents[1]
 DATA = EVAL / "data"
@@ -79,20 +77,6 @@ def build() -> None:
     write_atomic(OUT / "SOURCE.txt", ("\n".join(provenance) + "\n").encode("utf-8"))
 
 
-def read_corpus(folder: Path) -> tuple[list[str], list[str]]:
-    """(documents, passages) as citeqa reads and chunks them, all whitespace removed (relevance is per passage)."""
-    from citeqa.chunk import chunk_document
-    from citeqa.corpus import load_corpus
-    from citeqa.ingest import load_document
-
-    documents, passages = [], []
-    for entry in load_corpus(folder).entries:
-        doc, _ = load_document(entry)
-        documents.append("".join(doc.text.split()))
-        passages += ["".join(chunk.text.split()) for chunk in chunk_document(doc)]
-    return documents, passages
-
-
 def plain_html(folder: Path) -> str:
     """The corpus's HTML with tags kept and whitespace removed: a span found here crosses no markup."""
     return "\n".join(html.unescape("".join(p.read_text(encoding="utf-8").split())) for p in sorted(folder.glob("*.html")))
@@ -101,34 +85,11 @@ def plain_html(folder: Path) -> str:
 def check(gold: Path) -> int:
     """Every answerable question needs a span inside one English and one Chinese passage."""
     corpora = {side.lang: read_corpus(OUT / side.lang)[1] for side in SIDES}
-    sources = "\n".join(plain_html(OUT / side.lang) for side in SIDES)
-    items = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
-    failures = 0
-    for item in items:
-        for lang, passages in corpora.items():
-            if item["evidence"] and not any(s in p for s in item["evidence"] for p in passages):
-                failures += 1
-                print(f"FAIL {item['id']} no span inside a {lang} passage: {item['evidence']}")
-        for span in item["evidence"]:
-            if not any(span in p for passages in corpora.values() for p in passages):
-                print(f"warn {item['id']} span found in no passage: {span}")
-            if span not in sources:
-                print(f"warn {item['id']} span crosses markup (code, emphasis, link) and may not survive a reader change: {span}")
-    answerable = sum(1 for i in items if i["evidence"])
-    sizes = ", ".join(f"{lang} {len(p)} passages" for lang, p in corpora.items())
-    print(f"{len(items)} questions, {answerable} answerable, {failures} failures ({sizes})")
-    return 1 if failures else 0
+    return check_spans(gold, corpora, "\n".join(plain_html(OUT / side.lang) for side in SIDES))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="check the gold spans against both corpora")
-    parser.add_argument("--gold", type=Path, default=GOLD)
-    args = parser.parse_args(argv)
-    if args.check:
-        return check(args.gold)
-    build()
-    return 0
+    return cli(argv, __doc__, GOLD, build, check)
 
 
 if __name__ == "__main__":

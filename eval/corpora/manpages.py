@@ -15,17 +15,14 @@ Re-running with the same package versions changes nothing.
 
 from __future__ import annotations
 
-import argparse
 import gzip
-import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import debpkg
-from debian_faq import read_corpus
-from debpkg import run as _run, write_atomic
+from debpkg import check_spans, cli, read_corpus, run as _run, write_atomic
 
 EVAL = Path(__file__).resolve().parents[1]
 DATA = EVAL / "data"
@@ -99,32 +96,11 @@ def build() -> None:
 
 def check(gold: Path) -> int:
     """Every answerable question needs a span inside one English and one Chinese passage."""
-    corpora = {lang: read_corpus(OUT / lang)[1] for lang in SIDES}
-    items = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
-    failures = 0
-    for item in items:
-        for lang, passages in corpora.items():
-            if item["evidence"] and not any(s in p for s in item["evidence"] for p in passages):
-                failures += 1
-                print(f"FAIL {item['id']} no span inside a {lang} passage: {item['evidence']}")
-        for span in item["evidence"]:
-            if not any(span in p for passages in corpora.values() for p in passages):
-                print(f"warn {item['id']} span found in no passage: {span}")
-    answerable = sum(1 for i in items if i["evidence"])
-    sizes = ", ".join(f"{lang} {len(p)} passages" for lang, p in corpora.items())
-    print(f"{len(items)} questions, {answerable} answerable, {failures} failures ({sizes})")
-    return 1 if failures else 0
+    return check_spans(gold, {lang: read_corpus(OUT / lang)[1] for lang in SIDES})
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="check the gold spans against both corpora")
-    parser.add_argument("--gold", type=Path, default=GOLD)
-    args = parser.parse_args(argv)
-    if args.check:
-        return check(args.gold)
-    build()
-    return 0
+    return cli(argv, __doc__, GOLD, build, check)
 
 
 if __name__ == "__main__":
