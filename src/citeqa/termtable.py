@@ -89,8 +89,8 @@ class TermTable:
         if stem not in self._words:  # programme -> program, organisation -> organization, labour -> labor
             us = re.sub(r"is(ation|e|ed|es|ing)$", r"iz\1", low.replace("programme", "program"))
             stem = word_tokens(re.sub(r"(?<=\w{3})our$", "or", us))[0][2] if us else stem
-        if stem not in self._words and (base := lemma(low)) != low:  # caught -> catch, chosen -> choose
-            stem = word_tokens(base)[0][2] if word_tokens(base) else stem
+        if stem not in self._words and (base := word_tokens(lemma(low))):  # caught -> catch, held -> hold
+            stem = base[0][2]
         out = dict(self._words.get(stem, {}))
         if len(stem) >= 5:
             for k in self._word_keys[bisect_left(self._word_keys, stem[:5]) :]:
