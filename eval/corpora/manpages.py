@@ -47,8 +47,8 @@ def render(source: bytes) -> str:
         return ""
     title = body[0].split()[0]  # "SIGNAL(7)   Linux Programmer's Manual   SIGNAL(7)"
     out = [f"# {title}", ""]
-    for line in lines[lines.index(body[0]) + 1 : len(lines) - lines[::-1].index(body[-1]) - 1]:
-        if not line.strip() or not re.search(r"\w", line):  # blank, or a table's rule
+    for line in body[1:-1]:  # between the page's header and footer lines
+        if not re.search(r"\w", line):  # a table's rule
             continue
         indent = len(line) - len(line.lstrip())
         text = re.sub(r"\s{2,}", " ", line.strip())

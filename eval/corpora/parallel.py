@@ -31,7 +31,8 @@ from pathlib import Path
 
 from lxml import html as lxml_html
 
-from debian_faq import GOLD, OUT, plain_html, read_corpus
+from debian_faq import GOLD, OUT, plain_html
+from debpkg import read_corpus
 
 PARALLEL = GOLD.with_name("parallel-faq.jsonl")
 LENGTH_SLACK = 2.0  # a kept pair's length ratio is within this factor of the corpus ratio

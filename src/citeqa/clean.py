@@ -221,19 +221,21 @@ def _drop_foreign_abstracts(paras: list[str], title_en: str, removed: list[tuple
     return out + unit
 
 
-def _page_numbers_ascend(lines: list[str]) -> bool:
-    """Lines holding only a number are page numbers when there are several and they ascend.
+def _furniture(lines: list[str]) -> list[str | None]:
+    """Why each line is page furniture (None: it is text); never inside a ``` block.
 
-    A lone "309" in a manual is output of an example command, not furniture; page numbers
-    come in order, one per page.
+    Lines holding only a number are page numbers only when there are several and they ascend:
+    a lone "309" in a manual is an example's output, page numbers come one per page, in order.
     """
-    pattern = dict(FURNITURE)["page number"]
-    numbers, fenced = [], False
+    reasons: list[str | None] = []
+    fenced = False
     for line in lines:
         fenced ^= line.strip().startswith("```")
-        if not fenced and pattern.match(line.strip()):
-            numbers.append(int(re.sub(r"\D", "", line)))
-    return len(numbers) >= 2 and all(b > a for a, b in zip(numbers, numbers[1:]))
+        reasons.append(None if fenced else next((why for why, pat in FURNITURE if pat.match(line.strip())), None))
+    numbers = [int(re.sub(r"\D", "", line)) for line, why in zip(lines, reasons) if why == "page number"]
+    if not (len(numbers) >= 2 and all(b > a for a, b in zip(numbers, numbers[1:]))):
+        reasons = [None if why == "page number" else why for why in reasons]
+    return reasons
 
 
 def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "", furniture: bool = True) -> Cleaned:
@@ -246,14 +248,8 @@ def clean(raw: str, tables: tuple[TableSpec, ...] = (), title_en: str = "", furn
         return Cleaned(text="\n\n".join(_markup_blocks(normalize(raw))))
     removed: list[tuple[str, str]] = []
     lines = []
-    fenced = False
     raw_lines = underlined_headings(normalize(raw).split("\n"))
-    paged = _page_numbers_ascend(raw_lines)
-    for line in raw_lines:
-        fenced ^= line.strip().startswith("```")
-        reason = None if fenced or not furniture else next((why for why, pat in FURNITURE if pat.match(line.strip())), None)
-        if reason == "page number" and not paged:
-            reason = None
+    for line, reason in zip(raw_lines, _furniture(raw_lines)):
         if reason:
             removed.append((reason, line.strip()))
         else:
