@@ -85,7 +85,7 @@ def build() -> None:
             name = Path(page).name[: -len(".gz")] + ".md"
             names.add(name)
             written += write_atomic(out / name, text.encode("utf-8"))
-        for stale in out.glob("*.md"):  # only files this script wrote
+        for stale in out.glob("*.[1-9].md"):  # only pages this script wrote (name.N.md)
             if stale.name not in names:
                 stale.unlink()
         print(f"{lang}: {len(names)} pages in {out.relative_to(EVAL.parent)} ({written} written) from {package} {versions[lang]}")
