@@ -26,6 +26,7 @@ from .ingest import IngestError, load_document
 from .models import Chunk, Document
 from .passage import passage_text, text_hash
 from .searchfiles import search_writer
+from .sentvec import FOLDER as SENTENCES, SentenceVectors, encode_sentences, join
 from .store import VECTOR_FILES, IndexError_, current_build, load_index, read_manifest, verify_files, write_index
 
 
@@ -109,7 +110,7 @@ def build_index(
         raise BuildError(f"nothing could be indexed from {corpus_dir} ({reasons})")
 
     enc = get_encoder(encoder) if isinstance(encoder, str) else encoder
-    key = _build_key(f"{enc.name}|{store}|{milvus_uri or ''}", chunk_config.signature(), documents, corpus_dir)
+    key = _build_key(f"{enc.name}|{store}|{milvus_uri or ''}|{SENTENCES}", chunk_config.signature(), documents, corpus_dir)
     previous = read_manifest(index_dir)
     if previous and previous.get("build_key") == key and not force:
         try:
@@ -125,7 +126,8 @@ def build_index(
     facets = Facets.from_manifest(corpus.facets)
     growth = None if force or live is None else find_growth(live, documents, enc.name, chunk_config.signature(), store, json.loads(json.dumps(facets.to_json())))
     known, rows = _cached_vectors(index_dir, enc.name, live)
-    if growth and len(known) != growth.n:
+    earlier = _cached_sentences(index_dir, live) if rows else None
+    if growth and (len(known) != growth.n or earlier is None or len(earlier) != growth.n):
         growth = None
     report.grown = growth is not None
     every = growth.old + growth.new if growth else documents  # a grown build keeps the old passages' rows, first
@@ -147,15 +149,20 @@ def build_index(
     if len(todo):
         vectors[todo] = enc.encode_passages([texts[i] for i in todo], progress=progress)
     report.embedded, report.reused = len(todo), len(chunks) - len(todo) + (growth.n if growth else 0)
+    sentences = encode_sentences(chunks, enc, [earlier.of(int(r)) if earlier is not None and r >= 0 else None for r in at], progress)
     if growth:
-        vectors = np.concatenate([known, vectors])
+        vectors, sentences = np.concatenate([known, vectors]), join(earlier, sentences)
 
     from .lexicon import Lexicon
     from .milvus_lexical import field_name
 
     lexicon = growth.lexicon if growth else Lexicon.build([d.text for d in every])
     collection = f"citeqa_{key[:16]}"
-    search_files = search_writer(chunks, texts, vectors, lexicon, (milvus_uri, f"{collection}_lexical") if store == "milvus" else None, growth)
+    write_search = search_writer(chunks, texts, vectors, lexicon, (milvus_uri, f"{collection}_lexical") if store == "milvus" else None, growth)
+
+    def search_files(folder: Path) -> None:
+        write_search(folder)
+        sentences.save(folder / "search" / SENTENCES)
     manifest = {
         "encoder": enc.name,
         "encoder_backend": getattr(enc, "backend", None),
@@ -252,6 +259,18 @@ def _cached_vectors(index_dir: Path, encoder_name: str, live: Any = None) -> tup
     except (IndexError_, StopIteration, OSError, ValueError):
         return none
     return (vectors, {h: i for i, h in enumerate(hashes)}) if len(vectors) == len(hashes) else none
+
+
+def _cached_sentences(index_dir: Path, live: Any) -> SentenceVectors | None:
+    """The live build's sentence vectors (checksummed), reused with its passage vectors; None if it has none."""
+    names = [f"search/{SENTENCES}/{n}" for n in ("vectors.npy", "starts.npy")]
+    if live is None or not all(n in live.manifest.get("files", {}) for n in names):
+        return None
+    try:
+        verify_files(live.path, live.manifest, index_dir, names, full=True)
+        return SentenceVectors.load(live.path / "search" / SENTENCES)
+    except (IndexError_, OSError, ValueError):
+        return None
 
 
 __all__ = ["BuildError", "BuildReport", "CorpusError", "build_index", "passage_text"]

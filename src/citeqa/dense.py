@@ -138,6 +138,10 @@ class DenseChannel:
             out.append(ChannelResult(rows[picked], self.z(v, rows[picked], cos[picked, j])))
         return out
 
+    def best_sentence(self, qvec: np.ndarray, rows: np.ndarray, z: np.ndarray, sentences: Any) -> np.ndarray:
+        """z of the better of each passage (`z`) and its best sentence (sentvec.SentenceVectors)."""
+        return np.maximum(z, self.z(qvec, rows, sentences.best(qvec, rows)))
+
     def score(self, qvec: np.ndarray, rows: np.ndarray, found: ChannelResult) -> np.ndarray:
         """z-scores for any rows: exact from local vectors, else the store's, else the lowest found."""
         if self.vectors is not None:

@@ -5,6 +5,8 @@ Language symmetry is the point. Each candidate passage is scored by
   passage's language*: the question itself for a passage in its language, its rendering in
   the other language otherwise;
 - `dense_cross`: the same for the question in the other language;
+  each dense score may be blended (`sentence`) with the z of the passage's best sentence: a
+  passage whose one sentence answers the question is not diluted by the sentences around it;
 - `lexical`: BM25 share in the passage's *own* language channel (zh words for a Chinese
   passage, English words for an English one; the question reaches both through translation);
 - `lexical_cross`: the other channel (English glosses of a Chinese passage, Chinese words
@@ -49,6 +51,7 @@ class Weights:
     lexical_cross: float = 1.0
     lexical_rel: float = 0.5  # own-language lexical relative to that language's best candidate
     dense_rel: float = 0.0  # passage-language dense z relative to that language's best candidate
+    sentence: float = 0.0  # share of each dense score taken from the passage's best sentence (0: whole passage)
     shared_rel: float = 0.0  # the question's words in the passage, relative to its language's best candidate
     shared_abs: float = 1.0  # the share of the question's words in the passage
     same_language: float = -0.25  # added to passages in the question's language (negative: a handicap)
@@ -82,6 +85,16 @@ class Features:
     lexical_en: np.ndarray
     shared: np.ndarray | None = None  # how many of the question's content words each passage contains
     concepts: int = 0  # the question's content words
+    sentence: np.ndarray | None = None  # dense z of the better of the passage and its best sentence (question as asked)
+    sentence_translated: np.ndarray | None = None  # the same for the rendering
+
+    def with_sentences(self, share: float) -> "Features":
+        """Dense scores blended with their best-sentence form; unchanged where the index has none."""
+        if not share or self.sentence is None:
+            return self
+        mix = lambda whole, best: ((1 - share) * whole + share * best).astype(np.float32)  # noqa: E731
+        translated = self.dense_translated if self.sentence_translated is None else mix(self.dense_translated, self.sentence_translated)
+        return replace(self, dense=mix(self.dense, self.sentence), dense_translated=translated)
 
     def dense_pair(self) -> tuple[np.ndarray, np.ndarray]:
         """(passage-language form, other form) dense z of each passage."""
@@ -150,6 +163,7 @@ def rrf(f: Features, w: Weights) -> np.ndarray:
 
 def fuse(f: Features, w: Weights, boost: np.ndarray | None = None) -> np.ndarray:
     """Fused score of each candidate; `boost` (0, 1 or 2 facets matched) multiplies it softly."""
+    f = f.with_sentences(w.sentence)
     scores = rrf(f, w) if w.method == "rrf" else weighted(f, w)
     if boost is not None and w.facet_boost:
         scores = scores * (1 + w.facet_boost * boost)

@@ -26,6 +26,7 @@ from .fusion import Features, Weights, confidence, evidence, fuse, ranking, supp
 from .lexical import ChannelResult, LexicalIndex
 from .lexicon import Lexicon
 from .models import Reference, SearchResult
+from .sentvec import FOLDER as SENTENCES, SentenceVectors
 from .query import Filters, Query, understand
 from .store import IndexData, IndexError_, load_index, read_manifest
 from .abstain import unsupported_terms
@@ -80,6 +81,7 @@ class Searcher:
             self.en = LexicalIndex.load(folder / f"lexical-{en}")
         vectors = getattr(store, "vectors", None)  # FAISS keeps them here, memory-mapped; Milvus does not
         self.dense = DenseChannel(store, Calibration.load(folder), self.columns["lang"], vectors)
+        self.sentences = SentenceVectors.load(folder / SENTENCES)  # None for an index built without them
 
     # -- loading -------------------------------------------------------------------------
 
@@ -155,6 +157,7 @@ class Searcher:
             rows = rows[mask[rows]]
         lex_zh, lex_en = (ch.search(terms, rows=rows) for ch, terms in lexical)  # every candidate's exact score
         scored = [self.dense.score(v, rows, d) for v, d in zip(qvecs, dense)]
+        best = [self.dense.best_sentence(v, rows, z, self.sentences) for v, z in zip(qvecs, scored)] if self.sentences is not None else []
         words = concepts(q, self.lexicon)
         return Features(
             rows=rows,
@@ -166,6 +169,8 @@ class Searcher:
             lexical_en=lex_en.lookup(rows),
             shared=shared(words, self.zh, self.en, rows),
             concepts=len(words),
+            sentence=best[0] if best else None,
+            sentence_translated=best[1] if len(best) > 1 else None,
         )
 
     def facet_matches(self, q: Query, rows: np.ndarray) -> np.ndarray | None:
