@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from .models import Chunk
 from .text import SENTENCE_END
 
 FOLDER = "sentences"  # inside the build's search folder
+BATCH = 512  # sentences per encoder call (the progress bar moves per batch)
 MIN_CHARS = 8  # shorter pieces ("1.", a lone bracket) are not sentences
 
 
@@ -95,7 +97,9 @@ def encode_sentences(chunks: list[Chunk], encoder: Any, reuse: list[np.ndarray |
     """Sentence vectors of `chunks`; `reuse[i]`, when given, is passage i's vectors from an earlier build."""
     split = [passage_sentences(c) if reuse is None or reuse[i] is None else [] for i, c in enumerate(chunks)]
     texts = [s for parts in split for s in parts]
-    fresh = encoder.encode_passages(texts, progress=progress).astype(np.float16) if texts else np.zeros((0, encoder.dim), np.float16)
+    fresh = np.empty((len(texts), encoder.dim), np.float16)  # filled batch by batch: never a float32 copy of all of them
+    for at in tqdm(range(0, len(texts), BATCH), desc="sentences", unit="batch", disable=not progress):
+        fresh[at : at + BATCH] = encoder.encode_passages(texts[at : at + BATCH])
     blocks, at = [], 0
     for i, parts in enumerate(split):
         if reuse is not None and reuse[i] is not None:
