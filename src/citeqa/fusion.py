@@ -46,12 +46,12 @@ class Weights:
     """
 
     dense: float = 1.0
-    dense_cross: float = 1.0
-    lexical: float = 0.5
-    lexical_cross: float = 1.0
-    lexical_rel: float = 0.5  # own-language lexical relative to that language's best candidate
-    dense_rel: float = 0.0  # passage-language dense z relative to that language's best candidate
-    sentence: float = 0.0  # share of each dense score taken from the passage's best sentence (0: whole passage)
+    dense_cross: float = 0.5
+    lexical: float = 1.0
+    lexical_cross: float = 0.5
+    lexical_rel: float = 0.0  # own-language lexical relative to that language's best candidate
+    dense_rel: float = 0.5  # passage-language dense z relative to that language's best candidate
+    sentence: float = 1.0  # 0: the whole passage's dense score; 1: the better of it and its best sentence's
     shared_rel: float = 0.0  # the question's words in the passage, relative to its language's best candidate
     shared_abs: float = 1.0  # the share of the question's words in the passage
     same_language: float = -0.25  # added to passages in the question's language (negative: a handicap)
@@ -63,8 +63,8 @@ class Weights:
     use_cedict: bool = True  # dictionary query translation
     use_doc_expansion: bool = True  # English glosses indexed with each Chinese passage
     # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
-    abstain_model: tuple[float, ...] = (-10.1955, 4.263)
-    abstain_below: float = 0.0217  # P(answerable) under which the search abstains
+    abstain_model: tuple[float, ...] = (-12.7886, 5.4701)
+    abstain_below: float = 0.0067  # P(answerable) under which the search abstains
 
     def other_channels(self) -> "Weights":
         """Without the shared-word terms and the same-language handicap: the ranking the
