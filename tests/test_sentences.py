@@ -35,8 +35,8 @@ def test_best_takes_each_rows_best_sentence_in_any_row_order():
     e = np.eye(3, dtype=np.float16)
     sv = SentenceVectors(np.array([e[0], e[1], e[2]], np.float16), np.array([0, 2, 2, 3]))  # row 0: two, row 1: none, row 2: one
     q = np.array([0.2, 0.9, 0.1], np.float32)
-    got = sv.best(q, np.array([2, 0, 1]))
-    assert np.allclose(got[:2], [0.1, 0.9], atol=1e-3) and got[2] == -np.inf
+    got = sv.best(np.array([q, -q]), np.array([2, 0, 1]))
+    assert got.shape == (2, 3) and np.allclose(got[:, :2], [[0.1, 0.9], [-0.1, -0.2]], atol=1e-3) and np.all(got[:, 2] == -np.inf)
 
 
 def test_encoding_reuses_the_given_passages_and_join_keeps_rows_in_order():

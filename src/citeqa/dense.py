@@ -138,9 +138,10 @@ class DenseChannel:
             out.append(ChannelResult(rows[picked], self.z(v, rows[picked], cos[picked, j])))
         return out
 
-    def best_sentence(self, qvec: np.ndarray, rows: np.ndarray, z: np.ndarray, sentences: Any) -> np.ndarray:
-        """z of the better of each passage (`z`) and its best sentence (sentvec.SentenceVectors)."""
-        return np.maximum(z, self.z(qvec, rows, sentences.best(qvec, rows)))
+    def best_sentences(self, qvecs: np.ndarray, rows: np.ndarray, z: list[np.ndarray], sentences: Any) -> list[np.ndarray]:
+        """For each question form, the z of the better of each passage (`z`) and its best sentence (sentvec.SentenceVectors)."""
+        cos = sentences.best(qvecs, rows)
+        return [np.maximum(zf, self.z(v, rows, c)) for v, zf, c in zip(qvecs, z, cos)]
 
     def score(self, qvec: np.ndarray, rows: np.ndarray, found: ChannelResult) -> np.ndarray:
         """z-scores for any rows: exact from local vectors, else the store's, else the lowest found."""

@@ -157,7 +157,7 @@ class Searcher:
             rows = rows[mask[rows]]
         lex_zh, lex_en = (ch.search(terms, rows=rows) for ch, terms in lexical)  # every candidate's exact score
         scored = [self.dense.score(v, rows, d) for v, d in zip(qvecs, dense)]
-        best = [self.dense.best_sentence(v, rows, z, self.sentences) for v, z in zip(qvecs, scored)] if self.sentences is not None else []
+        best = self.dense.best_sentences(qvecs, rows, scored, self.sentences) if self.sentences is not None else []
         words = concepts(q, self.lexicon)
         return Features(
             rows=rows,

@@ -65,18 +65,23 @@ class SentenceVectors:
     def of(self, row: int) -> np.ndarray:
         return self.vectors[self.starts[row] : self.starts[row + 1]]
 
-    def best(self, qvec: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Cosine of each row's best sentence with the question (−inf for a passage without sentences)."""
-        rows = np.asarray(rows, np.int64)
+    def best(self, qvecs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of each row's best sentence with each question form: (forms, rows), −inf for a passage without sentences.
+
+        The rows' sentences are gathered and widened to float32 once for all forms (the widening is
+        most of the cost).
+        """
+        qvecs, rows = np.atleast_2d(np.asarray(qvecs, np.float32)), np.asarray(rows, np.int64)
         lo, hi = self.starts[rows], self.starts[rows + 1]
         counts = hi - lo
-        out = np.full(len(rows), -np.inf, np.float32)
+        out = np.full((len(qvecs), len(rows)), -np.inf, np.float32)
         if not counts.sum():
             return out
-        owner = np.repeat(np.arange(len(rows)), counts)
         take = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
-        cos = np.asarray(self.vectors[take], np.float32) @ np.asarray(qvec, np.float32)
-        np.maximum.at(out, owner, cos)
+        cos = np.asarray(self.vectors[take], np.float32) @ qvecs.T  # (sentences, forms)
+        owner = np.repeat(np.arange(len(rows)), counts)
+        for j in range(len(qvecs)):
+            np.maximum.at(out[j], owner, cos[:, j])
         return out
 
     def save(self, folder: Path) -> None:
