@@ -195,7 +195,7 @@ def run_bench(corpus_dir: Path, index_dir: Path, gold: Path, scale: list[int], p
         figures["build"] = {
             "seconds": round(first.seconds, 3), "chunks": first.chunks, "embedded": first.embedded,
             "chunks_per_s": round(first.chunks / first.seconds, 2), "encoder_load_excluded": True,
-            "index_bytes": sum(p.stat().st_size for p in build_dir.iterdir()) if build_dir else 0,
+            "index_bytes": sum(p.stat().st_size for p in build_dir.rglob("*") if p.is_file()) if build_dir else 0,
             "noop_seconds": round(noop.seconds, 3), "noop_up_to_date": noop.up_to_date}
         searcher = Searcher.load(fresh_dir, encoder=encoder)  # everything is read into memory
     rss_searcher = psutil.Process().memory_info().rss / MB
