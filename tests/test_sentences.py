@@ -81,3 +81,25 @@ def test_a_build_stores_sentences_and_a_grown_build_encodes_only_the_new_ones(co
     new = list(grown.chunks)[len(s.chunks):]
     assert report.grown and enc.encoded == len(new) + sum(len(passage_sentences(c)) for c in new)
     assert np.array_equal(np.asarray(grown.sentences.vectors[: len(before.vectors)]), np.asarray(before.vectors))
+
+
+def test_an_index_without_sentence_vectors_says_so_and_eval_adds_them(tmp_path, monkeypatch):
+    import citeqa.build as build
+    from citeqa.cli import _searcher_or_build
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "roadmap.md").write_text("# Roadmap\n\n" + TWO + "\n", encoding="utf-8")
+
+    class Unsaved(SentenceVectors):
+        def save(self, folder):  # an index as built before sentence vectors existed
+            pass
+
+    monkeypatch.setattr(build, "encode_sentences", lambda chunks, enc, reuse=None, progress=False: Unsaved(*encode_sentences(chunks, enc).__dict__.values()))
+    build_index(corpus, index, progress=False)
+    old = Searcher.load(index)
+    assert old.missing_sentences() and any("no sentence vectors" in n for n in old.search("Who funds the infrastructure?").notices)
+    assert not old.with_weights(sentence=0.0).missing_sentences()  # weights that do not use them need nothing
+    monkeypatch.undo()
+    upgraded = _searcher_or_build(index, tmp_path / "elsewhere")  # rebuilt from the folder the index was built from
+    assert upgraded.sentences is not None and not upgraded.search("Who funds the infrastructure?").notices

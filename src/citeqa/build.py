@@ -110,9 +110,9 @@ def build_index(
         raise BuildError(f"nothing could be indexed from {corpus_dir} ({reasons})")
 
     enc = get_encoder(encoder) if isinstance(encoder, str) else encoder
-    key = _build_key(f"{enc.name}|{store}|{milvus_uri or ''}|{SENTENCES}", chunk_config.signature(), documents, corpus_dir)
+    key = _build_key(f"{enc.name}|{store}|{milvus_uri or ''}", chunk_config.signature(), documents, corpus_dir)
     previous = read_manifest(index_dir)
-    if previous and previous.get("build_key") == key and not force:
+    if previous and previous.get("build_key") == key and not force and f"search/{SENTENCES}/starts.npy" in previous.get("files", {}):
         try:
             load_index(index_dir, encoder=enc.name, chunker=chunk_config.signature())
             report.up_to_date = True

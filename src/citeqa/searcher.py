@@ -26,8 +26,9 @@ from .fusion import Features, Weights, confidence, evidence, fuse, ranking, supp
 from .lexical import ChannelResult, LexicalIndex
 from .lexicon import Lexicon
 from .models import Reference, SearchResult
-from .sentvec import FOLDER as SENTENCES, SentenceVectors
+from .indexdir import rebuild_hint
 from .query import Filters, Query, understand
+from .sentvec import FOLDER as SENTENCES, SentenceVectors
 from .store import IndexData, IndexError_, load_index, read_manifest
 from .abstain import unsupported_terms
 from .coverage import concepts, is_off_topic, shared
@@ -114,6 +115,10 @@ class Searcher:
         return clone
 
     # -- the search path -----------------------------------------------------------------
+
+    def missing_sentences(self) -> bool:
+        """The index predates sentence vectors while the weights use them: rankings are weaker until it is rebuilt."""
+        return self.sentences is None and bool(self.weights.sentence)
 
     def understand(self, text: str) -> Query:
         return understand(text, self.lexicon, self.facets, in_zh=self.zh.__contains__, in_en=self.en.__contains__, use_gloss=self.weights.use_gloss)
@@ -207,7 +212,7 @@ class Searcher:
             hits=hits,
             abstained=level == "none" or not hits,
             confidence=conf,
-            notices=q.notices,
+            notices=q.notices + ([f"this index has no sentence vectors, so passages are scored whole; {rebuild_hint(self.data.path.parent)}"] if self.missing_sentences() else []),
             understood={
                 "mechanisms": q.mechanisms,
                 "measures": q.measures,
