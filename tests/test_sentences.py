@@ -85,7 +85,7 @@ def test_a_build_stores_sentences_and_a_grown_build_encodes_only_the_new_ones(co
 
 def test_an_index_without_sentence_vectors_says_so_and_eval_adds_them(tmp_path, monkeypatch):
     import citeqa.build as build
-    from citeqa.cli import _searcher_or_build
+    from citeqa.cli_review import _searcher_or_build
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     corpus.mkdir()

@@ -191,33 +191,6 @@ def _searcher(index: Path):
         _fail(str(exc))
 
 
-def _searcher_or_build(index: Path, corpus: Path):
-    """The index's searcher; an index that is missing, corrupt or of an older format is built from `corpus` first.
-
-    A local index built before sentence vectors is rebuilt from the folder it was built from
-    (its passage vectors are reused), so the shipped weights score what they were chosen on.
-    """
-    from .embed import encoder_spec
-    from .search import Searcher
-    from .store import IndexError_
-
-    encoder = DEFAULT_ENCODER
-    try:
-        searcher = Searcher.load(index)
-        manifest = searcher.data.manifest
-        source = Path(manifest.get("corpus", ""))
-        if not searcher.missing_sentences() or "vector_store" in manifest or not source.is_dir():
-            return searcher
-        console.print(f"[yellow]{index} has no sentence vectors[/]: adding them from {source} first (passage vectors are reused) …", highlight=False)
-        corpus, encoder = source, encoder_spec(manifest["encoder"])
-    except IndexError_ as exc:
-        console.print(f"[yellow]{exc}[/]\nbuilding the index in {index} from {corpus} first …", highlight=False)
-    except ValueError as exc:
-        _fail(str(exc))
-    run_build(corpus, index, encoder)
-    return _searcher(index)
-
-
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="A question or claim, in Chinese or English."),
