@@ -103,3 +103,25 @@ def test_an_index_without_sentence_vectors_says_so_and_eval_adds_them(tmp_path, 
     monkeypatch.undo()
     upgraded = _searcher_or_build(index, tmp_path / "elsewhere")  # rebuilt from the folder the index was built from
     assert upgraded.sentences is not None and not upgraded.search("Who funds the infrastructure?").notices
+
+
+def test_an_index_built_without_sentences_keeps_that_choice_until_asked(corpus, tmp_path):
+    """--no-sentences: no sentence files, no notice; rebuilds and growth keep it; --sentences adds them, reusing passages."""
+    index = tmp_path / "index"
+    build_index(corpus, index, encoder=HashEncoder(), progress=False, sentences=False)
+    s = Searcher.load(index, encoder=HashEncoder())
+    assert s.sentences is None and s.data.manifest["sentences"] is False
+    assert not s.missing_sentences() and not any("sentence" in n for n in s.search("How does the NNI coordinate agencies?").notices)
+    assert build_index(corpus, index, encoder=HashEncoder(), progress=False).up_to_date
+
+    add_source(corpus, "roadmap.md", (TWO + "\n").encode())
+    enc = HashEncoder()
+    report = build_index(corpus, index, encoder=enc, progress=False)
+    grown = Searcher.load(index, encoder=HashEncoder())
+    assert report.grown and grown.sentences is None and enc.encoded == len(grown.chunks) - len(s.chunks)  # passages only
+
+    enc = HashEncoder()
+    report = build_index(corpus, index, encoder=enc, progress=False, sentences=True)
+    full = Searcher.load(index, encoder=HashEncoder())
+    assert report.embedded == 0 and full.sentences is not None and len(full.sentences) == len(full.chunks)
+    assert enc.encoded == len(full.sentences.vectors)  # only the sentences were encoded

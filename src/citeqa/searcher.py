@@ -117,8 +117,11 @@ class Searcher:
     # -- the search path -----------------------------------------------------------------
 
     def missing_sentences(self) -> bool:
-        """The index predates sentence vectors while the weights use them: rankings are weaker until it is rebuilt."""
-        return self.sentences is None and bool(self.weights.sentence)
+        """The index predates sentence vectors while the weights use them: rankings are weaker until it is rebuilt.
+
+        An index built with `--no-sentences` lacks them by choice and is not flagged.
+        """
+        return self.sentences is None and bool(self.weights.sentence) and self.data.manifest.get("sentences", True) is not False
 
     def understand(self, text: str) -> Query:
         return understand(text, self.lexicon, self.facets, in_zh=self.zh.__contains__, in_en=self.en.__contains__, use_gloss=self.weights.use_gloss)
