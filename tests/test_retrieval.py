@@ -120,7 +120,8 @@ def test_a_second_encoder_gives_real_dense_scores(tmp_path):
     assert "landmarks" in searcher.chunks[top].text
 
 
-@pytest.mark.parametrize("question", ["What is a good recipe for banana bread?", "明天北京天气怎么样？", "xqzt plmk vvbr"])
+@pytest.mark.parametrize("question", ["What is a good recipe for banana bread?", "明天北京天气怎么样？", "xqzt plmk vvbr",
+                                      "什么是光合作用？"])  # one word whose parts (合作 "cooperate", 作用 "function") are on topic
 def test_off_topic_questions_are_abstained_on(searcher, question):
     result = searcher.search(question, k=5)
     assert result.abstained and result.understood["support"] == "none"

@@ -23,7 +23,7 @@ from .fusion import Features, Weights, fuse
 from .query import Query
 from .text import ZH_QUESTION, ZH_STOP, en_tokens, zh_tokens
 
-TOP = 3  # the best passages looked at: the answer is usually among them
+TOP = 5  # the best passages looked at: as many as an answer shows by default (`citeqa ask -k 5`)
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _QUESTION_WORDS = frozenset(ZH_QUESTION) | frozenset("怎么样 吗 呢 能否 可以".split())  # and particles that only ask
 
@@ -65,7 +65,9 @@ def concepts(q: Query, lexicon: Any) -> list[Concept]:
                 continue
             forms = [("zh", tuple(zh_tokens(word)) or (word,))]
             english = [wt.term for wt in lexicon.translate_zh(word)]
-            english += [d for part in dict.fromkeys([word, *zh_tokens(word)]) for d in all_definitions(part)]
+            # a word's parts stand in for it only when the dictionary lacks it: 光合作用 is
+            # "photosynthesis", not the 合作 ("cooperation") and 作用 ("function") of its parts
+            english += all_definitions(word) or [d for part in dict.fromkeys(zh_tokens(word)) for d in all_definitions(part)]
             forms += [("en", (t,)) for e in english for t in en_tokens(e)]
             out.append(Concept(word, tuple(dict.fromkeys(forms))))
     return out
