@@ -160,7 +160,8 @@ def build_index(
     sentvecs = encode_sentences(chunks, enc, [earlier.of(int(r)) if earlier is not None and r >= 0 else None for r in at], progress) if want else None
     if growth:
         vectors = np.concatenate([known, vectors])
-        sentvecs = join(earlier, sentvecs) if earlier is not None and sentvecs is not None else sentvecs
+        if sentvecs is not None:  # a grown build that wants sentences has the live build's (checked above)
+            sentvecs = join(earlier, sentvecs)
 
     from .lexicon import Lexicon
     from .milvus_lexical import field_name
