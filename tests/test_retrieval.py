@@ -176,6 +176,14 @@ def test_a_name_the_dictionary_transliterates_or_an_ordinary_word_is_not_unknown
     assert "北京" in searcher.search("安倍在北京开过会吗？", k=3).understood["not_in_corpus"]
 
 
+def test_an_english_word_inside_a_chinese_question_is_not_an_unknown_name(tmp_path):
+    """A Chinese manual writes postmaster as 邮件主管: the English word is a term its translation
+    renders, not a name; a program name the manual never mentions (flatpak) stays unknown."""
+    searcher = one_document(tmp_path, "# 邮件地址\n\n“邮件主管”的地址是大小写不敏感的，每个站点都应当设置这个地址。\n")
+    assert searcher.search("邮件系统里的 postmaster 地址区分大小写吗？", k=3).understood["not_in_corpus"] == []
+    assert "flatpak" in searcher.search("怎么用 flatpak 安装软件？", k=3).understood["not_in_corpus"]
+
+
 @pytest.mark.parametrize("word, english", [("安倍", ["Abe"]), ("里加", ["Riga"]), ("北京", ["Beijing"]), ("王", []), ("登月", [])])
 def test_a_dictionary_name_is_spelled_as_english_writes_it(word, english):
     from citeqa.cedict import names

@@ -64,6 +64,8 @@ def _latin_names(q: Query, known, lexicon: Any) -> list[str]:
         if q.lang == "zh":  # a Latin word inside a Chinese question is a name or a technical term
             if (len(word) < 3 and not word.isupper()) or len(word) < 2 or word.lower() in EN_STOP:
                 continue
+            if word.islower() and _english_word(word):
+                continue  # an English term the translation may render in Chinese (postmaster: 邮件主管)
         else:
             first = i == 0 and q.text.lstrip().startswith(word)
             if len(word) < 2 or not ((word[0].isupper() and not first) or word.isupper() or word.isdigit()):
@@ -79,3 +81,10 @@ def _latin_names(q: Query, known, lexicon: Any) -> list[str]:
         if not lexicon.translate_en(word):
             missing.append(word)
     return missing
+
+
+def _english_word(word: str) -> bool:
+    """An ordinary English word (simplemma's English vocabulary), not a product or program name."""
+    import simplemma
+
+    return simplemma.is_known(word, lang="en")
