@@ -17,6 +17,7 @@ from typing import Any
 from .cedict import is_ordinary, names
 from .query import Query
 from .text import EN_STOP, en_tokens, stem, zh_tokens
+from .translate import is_english_word
 
 ENTITY_TAGS = {"ns", "nr", "nrfg", "nrt", "nt", "nz"}  # jieba: places, people, organisations, other proper nouns
 
@@ -64,7 +65,7 @@ def _latin_names(q: Query, known, lexicon: Any) -> list[str]:
         if q.lang == "zh":  # a Latin word inside a Chinese question is a name or a technical term
             if (len(word) < 3 and not word.isupper()) or len(word) < 2 or word.lower() in EN_STOP:
                 continue
-            if word.islower() and _english_word(word):
+            if word.islower() and is_english_word(word):
                 continue  # an English term the translation may render in Chinese (postmaster: 邮件主管)
         else:
             first = i == 0 and q.text.lstrip().startswith(word)
@@ -81,10 +82,3 @@ def _latin_names(q: Query, known, lexicon: Any) -> list[str]:
         if not lexicon.translate_en(word):
             missing.append(word)
     return missing
-
-
-def _english_word(word: str) -> bool:
-    """An ordinary English word (simplemma's English vocabulary), not a product or program name."""
-    import simplemma
-
-    return simplemma.is_known(word, lang="en")

@@ -77,6 +77,13 @@ def lemma(low: str) -> str:
     return simplemma.lemmatize(low, lang="en").lower()
 
 
+def is_english_word(low: str) -> bool:
+    """An ordinary English word (simplemma's English vocabulary, the table `lemma` reads), not a product name."""
+    import simplemma
+
+    return simplemma.is_known(low, lang="en")
+
+
 def phrase_key(toks: list[tuple[str, str, str]] | tuple[tuple[str, str, str], ...]) -> tuple[str, ...]:
     """Phrase key: stems cut to 6 letters so derivations meet (strategic/strategy planning)."""
     return tuple(stem[:6] for *_, stem in toks)
