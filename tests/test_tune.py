@@ -43,3 +43,16 @@ def test_a_setting_that_fails_one_family_loses_to_one_that_holds_on_both():
     assert objective(PREPARED, LEXICAL) > objective(PREPARED, BALANCED)
     assert objective(PREPARED, LEXICAL, GROUPS) < objective(PREPARED, BALANCED, GROUPS)
 
+
+
+def test_scoring_the_grid_once_gives_every_fold_the_same_choice_as_scoring_it_per_fold():
+    """Folds regroup stored per-set scores; they must agree with scoring each setting on the fold's sets."""
+    from citeqa.tune import grid_objectives, score_grid, settings
+
+    grid = score_grid(PREPARED, progress=False)
+    assert len(grid.candidates) == len(settings())
+    for names in (list(PREPARED), ["words-0", "meaning"], list(WORDS)):
+        fold = {n: PREPARED[n] for n in names}
+        direct = np.array([objective(fold, w, GROUPS) for w in grid.candidates])
+        assert np.allclose(grid_objectives(grid, names, GROUPS), direct)
+    assert grid_objectives(grid, list(PREPARED), GROUPS).max() > grid_objectives(grid, list(PREPARED), GROUPS).min()

@@ -13,7 +13,8 @@ equally (unanswerable questions abstained on, answerable ones not).
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
+import sys
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -61,6 +62,43 @@ def objective(prepared: dict[str, list[Prepared]], w: Weights, groups: dict[str,
     return float(np.mean(scores) - np.std(scores)) if scores else 0.0
 
 
+@dataclass(frozen=True)
+class GridScores:
+    """Every candidate setting scored once per set; the folds of leave-one-corpus-out only regroup these.
+
+    Scoring the grid is nearly all of a suite run's tuning time, and a fold's objective needs
+    nothing but the per-direction scores of its training sets, so each (setting, set) pair is
+    scored once instead of once per fold.
+    """
+
+    candidates: list[Weights]
+    values: dict[str, np.ndarray]  # set name -> [candidate, direction]: (recall@5 + MRR) / 2
+
+
+def score_grid(prepared: dict[str, list[Prepared]], base: Weights = Weights(), progress: bool | None = None) -> GridScores:
+    from tqdm import tqdm
+
+    candidates = settings(base)
+    rows: dict[str, list[list[float]]] = {name: [] for name in prepared}
+    show = sys.stderr.isatty() if progress is None else progress
+    for w in tqdm(candidates, desc="scoring settings", unit="setting", disable=not show, leave=False):
+        for name, ps in prepared.items():
+            rows[name].append([(d["R@5"] + d["MRR"]) / 2 for key, d in score(ps, w).items() if key != "all"])
+    return GridScores(candidates, {name: np.array(v, dtype=np.float64).reshape(len(candidates), -1) for name, v in rows.items()})
+
+
+def grid_objectives(grid: GridScores, names: list[str], groups: dict[str, str] | None = None) -> np.ndarray:
+    """`objective` of every candidate on the sets `names`, from the stored scores."""
+    families: dict[str, list[np.ndarray]] = {}
+    for name in names:
+        if grid.values[name].shape[1]:
+            families.setdefault((groups or {}).get(name, name), []).append(grid.values[name])
+    if not families:
+        return np.zeros(len(grid.candidates))
+    per_family = np.stack([np.hstack(v).mean(axis=1) for v in families.values()], axis=1)
+    return per_family.mean(axis=1) - per_family.std(axis=1)
+
+
 def _judged(prepared: dict[str, list[Prepared]], w: Weights) -> list[tuple[Prepared, np.ndarray]]:
     """Questions the score decides (the name and shared-word checks refuse the rest), with their evidence.
 
@@ -102,9 +140,14 @@ def fit_abstention(prepared: dict[str, list[Prepared]], w: Weights, l2: float = 
 MAX_FALSE_ABSTAIN = 0.0  # share of answerable training questions the threshold may abstain on (see README)
 
 
-def choose(prepared: dict[str, list[Prepared]], base: Weights = Weights(), groups: dict[str, str] | None = None) -> Weights:
-    """Best fusion setting, its answerability model, and a threshold that rarely refuses an answerable question."""
-    best = max(settings(base), key=lambda w: objective(prepared, w, groups))
+def choose(prepared: dict[str, list[Prepared]], base: Weights = Weights(), groups: dict[str, str] | None = None,
+           grid: GridScores | None = None) -> Weights:
+    """Best fusion setting, its answerability model, and a threshold that rarely refuses an answerable question.
+
+    `grid` holds the settings already scored on (at least) these sets; without it they are scored here.
+    """
+    grid = grid or score_grid(prepared, base)
+    best = grid.candidates[int(np.argmax(grid_objectives(grid, list(prepared), groups)))]
     best = replace(best, abstain_model=fit_abstention(prepared, best))
     answerable = [confidence(x, best) for p, x in _judged(prepared, best) if p.item.answerable]
     if answerable:
@@ -113,17 +156,18 @@ def choose(prepared: dict[str, list[Prepared]], base: Weights = Weights(), group
 
 
 def leave_one_out(prepared: dict[str, list[Prepared]], groups: dict[str, str], uses: dict[str, set[str]] | None = None,
-                  base: Weights = Weights()) -> dict[str, Weights]:
+                  base: Weights = Weights(), grid: GridScores | None = None) -> dict[str, Weights]:
     """group left out -> the weights chosen on all the other groups.
 
     A set built from another family's documents (`uses`) is left out with that family too,
     and a held-out set's own `uses` families are left out of its training.
     """
     uses = uses or {}
+    grid = grid or score_grid(prepared, base)
     out = {}
     for held in sorted(set(groups.values())):
         held_uses = set().union(*(uses.get(n, set()) for n, g in groups.items() if g == held))
         touches = lambda n: groups[n] == held or held in uses.get(n, set()) or groups[n] in held_uses  # noqa: E731
         train = {name: rows for name, rows in prepared.items() if not touches(name)}
-        out[held] = choose(train, base, groups) if train else base
+        out[held] = choose(train, base, groups, grid) if train else base
     return out
