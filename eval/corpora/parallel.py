@@ -1,6 +1,11 @@
 """Automatic parallel gold set: English paragraphs query the Chinese corpus and the reverse.
 
-    python eval/corpora/parallel.py     # after debian_faq.py; writes eval/gold/parallel-faq.jsonl
+    python eval/corpora/parallel.py                # after debian_faq.py; writes eval/gold/parallel-faq.jsonl if missing
+    python eval/corpora/parallel.py --regenerate   # rewrite it from the current chunker's passages
+
+The set is committed, and each span must lie inside one passage as citeqa chunks the corpus
+today, so a changed chunker yields a (slightly) different set: an existing file is kept unless
+--regenerate is given, and the suite's figures stay comparable across machines.
 
 Both languages are rendered from one DocBook source, so a chapter keeps its file name and every
 section keeps its anchor id. Paragraphs (<p>) are aligned section by section:
@@ -225,6 +230,9 @@ def build() -> list[dict]:
 
 
 def main() -> int:
+    if PARALLEL.exists() and "--regenerate" not in sys.argv[1:]:
+        print(f"{PARALLEL} exists and is kept (the suite's figures are measured on it); pass --regenerate to rebuild it")
+        return 0
     items = build()
     tmp = PARALLEL.with_name(PARALLEL.name + ".tmp")
     tmp.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
