@@ -174,3 +174,12 @@ def test_a_phrasal_verb_sense_reaches_the_one_word_form_the_english_uses() -> No
     english = " ".join(["The file is printed before the login prompt. Each login is recorded."] * 300)
     lex = Lexicon.build([english])
     assert "login" in terms(lex.translate_zh("登录前显示什么？"))
+
+
+def test_a_negated_sense_does_not_translate_its_word() -> None:
+    """CC-CEDICT gives 可以 the sense "not bad": "bad" must not become 可以, nor "few" 不少 ("not few")."""
+    lex = Lexicon.build(["这个办法可以用，效果不错。那个办法很糟糕，问题不少。"])
+    bad = terms(lex.translate_en("Why is it a bad idea?"))
+    assert "可以" not in bad and "糟糕" in bad
+    assert "不少" not in terms(lex.translate_en("only a few problems"))
+    assert "可以" in terms(lex.translate_en("Is it possible?"))  # its other senses still translate

@@ -28,6 +28,7 @@ LATIN_WEIGHT = 0.3  # otherwise the Latin form is a minor extra term
 COHERENCE = 2.0  # how much co-occurrence with the question's other translations lifts a sense
 MIN_ENGLISH_TOKENS = 5000  # below this the collection's English (an abstract) is too small to restrict to
 _PREPOSITIONS = frozenset("on in at by for with of from under upon as".split())
+_NEGATIONS = frozenset("not no non never without nor neither cannot".split())
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
@@ -74,7 +75,8 @@ class TermTable:
         for key in keys:
             self._phrases[key][p.zh] = max(self._phrases[key].get(p.zh, 0.0), p.weight)
         idiom = len(toks) > 2 and toks[0][1] in _PREPOSITIONS  # "on account of" does not translate "account"
-        if not idiom and (len(content) == 1 or (len(content) <= 3 and p.source == "cedict")):
+        negated = any(low in _NEGATIONS or low.endswith("n't") for _, low, _ in toks)  # 可以 "not bad" does not translate "bad"
+        if not idiom and not negated and (len(content) == 1 or (len(content) <= 3 and p.source == "cedict")):
             for s in content:
                 self._words[s][p.zh] = max(self._words[s].get(p.zh, 0.0), p.weight / len(content))
 
