@@ -116,6 +116,20 @@ def test_chinese_question_gets_english_terms_and_rendering() -> None:
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in rendering)
 
 
+def test_function_words_name_nothing_and_unknown_words_are_read_through_their_parts() -> None:
+    """可以 ("can") is not translated as its later sense "possible"; 追溯到, a word no table lists, is
+    read as 追溯 ("trace back to") + 到."""
+    from citeqa.cedict import is_function_word
+
+    assert is_function_word("可以") and is_function_word("如果") and not is_function_word("需要")
+    english = ["The programme is possible to trace back to its origins, the date it started."] * 1000
+    lex = Lexicon.build(["纳米计划的源头可以追溯到二〇〇〇年。"], en_vocab=english)
+    got = set(terms(lex.translate_zh("纳米计划的源头可以追溯到哪一年？")))
+    assert "possible" not in got
+    assert got & {"date from", "trace sth back to", "go upstream"}
+    assert "possible" not in lex.render_en("纳米计划的源头可以追溯到哪一年？")
+
+
 def test_mining_looks_back_a_bounded_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each bracket costs the same whatever precedes it: no look-back over the whole corpus."""
     seen: list[int] = []

@@ -102,6 +102,21 @@ def is_ordinary(zh: str) -> bool:
     return bool(re.match(r"[a-z]", first)) and not first.startswith(("surname", "variant of", "see "))
 
 
+@lru_cache(maxsize=20_000)
+def is_function_word(zh: str) -> bool:
+    """The word's first sense is English function words only: 可以 "can", 如果 "if", 已经 "already".
+
+    Such a word asks or links and names nothing. Its later senses are content words (可以 also
+    "possible"), and a translation restricted to the collection's English drops the function
+    senses it never indexes, so without this check "possible" would stand for "can".
+    """
+    from .translate import ARTICLES, FUNCTION
+
+    first = all_definitions(zh)[:1]
+    words = re.findall(r"[a-z']+", first[0].lower()) if first else []
+    return bool(words) and all(w in FUNCTION or w in ARTICLES or w in _SMALL for w in words)
+
+
 def definitions(zh: str) -> list[str]:
     return list(all_definitions(zh)[:MAX_SENSES])
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
+from .cedict import is_function_word
 from .text import detect_lang, en_tokens, to_halfwidth, zh_tokens
 
 MAX_QUERY_CHARS = 2000
@@ -127,7 +128,8 @@ def understand(text: str, lexicon: Any, facets: Any, *, in_zh: Callable[[str], b
         zh_terms = [(t, 1.0) for t in zh_tokens(text)] + concept_terms(names, zh_tokens)
         translations = lexicon.translate_zh(text)
         en_terms += concept_terms(translations, en_tokens, scale=cross_scale)
-        en_terms += untranslated([w for w in zh_tokens(text) if re.search(r"[\u3400-\u9fff]", w)], lexicon.translate_zh, in_en, lambda w: [w])
+        content = [w for w in zh_tokens(text) if re.search(r"[\u3400-\u9fff]", w) and not is_function_word(w)]
+        en_terms += untranslated(content, lexicon.translate_zh, in_en, lambda w: [w])
         render = getattr(lexicon, "render_en", None)
         translated = render(text) if render else _join(translations)
     else:

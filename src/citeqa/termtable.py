@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import jieba
 
-from .cedict import definitions, dictionary_words
+from .cedict import cedict, definitions, dictionary_words, is_function_word, segment
 from .cooccur import Cooccurrence
 from .text import ZH_QUESTION, ZH_STOP, en_tokens, is_acronym, stem, to_halfwidth
 from .translate import EN_WORD, FUNCTION, LIGHT, NUMBERS, latin_tokens, lemma, phrase_key, share, units, word_tokens
@@ -192,7 +192,13 @@ class TermTable:
         toks, out, i = jieba.lcut(text, HMM=False), [], 0
         while i < len(toks):
             n = next((n for n in (4, 3, 2, 1) if "".join(toks[i : i + n]) in self.zh2en), 0)
-            out.append(("".join(toks[i : i + n]), True) if n else (toks[i], False))
+            if n:
+                out.append(("".join(toks[i : i + n]), True))
+            elif toks[i] not in cedict() and len(parts := segment(toks[i])) > 1:
+                # a word neither table knows (追溯到) is read through its dictionary words (追溯 + 到)
+                out += [(part, part in self.zh2en) for part in parts]
+            else:
+                out.append((toks[i], False))
             i += n or 1
         return out
 
@@ -235,7 +241,7 @@ class TermTable:
             out[word] += 1.0
             out.update({en: 0.5 for en in expansions.get(word, []) if en.isascii()})
         for piece, known in self._pieces(EN_WORD.sub(" ", query)):
-            if piece in ZH_QUESTION or piece in ZH_STOP:
+            if piece in ZH_QUESTION or piece in ZH_STOP or is_function_word(piece):
                 continue
             if known:
                 ens = self._english(piece, MAX_ALTERNATIVES)
@@ -258,7 +264,7 @@ class TermTable:
             for piece, known in self._pieces(part):
                 if piece in ZH_QUESTION:
                     words.append(ZH_QUESTION[piece])
-                elif piece in ZH_STOP:
+                elif piece in ZH_STOP or is_function_word(piece):
                     continue
                 elif known:
                     words.append(self._english(piece, 1)[0][0])
