@@ -3,7 +3,11 @@
 A parenthesis is not always a gloss: it may hold code, a file name, a date, a command or a
 remark. A mined pair is kept only when CC-CEDICT supports it: enough of the English name's
 words are senses of the Chinese term's words, or the acronym's letters are initials of those
-senses, or the acronym abbreviates a full name that passed. Everything here is linear in the
+senses, or the acronym abbreviates a full name that passed; and a Chinese term that names only
+part of the English (every word of it explained, an English word left over: 字符集 for "Universal
+Character Set") is not a gloss of it. Leading Chinese words nothing in the English explains are
+cut (本地 of 本地网络时间协议 for NTP) when the English is explained in full, unless they are a
+proper noun (美国, 日本), which a translation may leave out. Everything here is linear in the
 corpus: each bracket looks back a bounded window, and "does the corpus use this term again"
 is counted in the build's one walk over its tokens (`lexicon_build._scan`).
 """
@@ -170,17 +174,24 @@ def validate(en: str, zh: str) -> str:
     if "·" in zh and all(w[0].isupper() for w in en.split()):
         return zh  # a transliterated personal name: 保罗·纳斯爵士 (Sir Paul Nurse)
     senses = _senses(zh)
+    complete = True  # every English word explained: leading Chinese words nothing explains can go
     if is_acronym(en) and " " not in en:
         explained = _acronym_fits(en, segment(zh))
-        term = zh if explained else ""
+        if not explained:
+            return ""
     else:
         words = [stem_key(w) for w in content_words(en)]
         hits = [any(w in s for s in senses) for w in words]
         if not words or sum(hits) < MIN_WORD_SHARE * len(words):
             return ""
         explained = [any(w in s for w in words) for s in senses]
-        term = _trim(zh, explained)
-        explained = explained[len(segment(zh)) - len(segment(term)) :]
+        complete = all(hits)
+        if not complete and all(ok or seg in _JOINERS for seg, ok in zip(segment(zh), explained)):
+            return ""  # the Chinese names only part of the English: 字符集 for "Universal Character Set"
+    # 本地网络时间协议 (NTP) -> 网络时间协议; but 标记 of 标记队列深度 (Tagged Queue Depth) may be
+    # the translation of the word the dictionary did not explain, so it stays
+    term = _trim(zh, explained) if complete else zh
+    explained = explained[len(segment(zh)) - len(segment(term)) :]
     covered = sum(len(seg) for seg, ok in zip(segment(term), explained) if ok)
     return term if len(term) >= 2 and covered >= MIN_COVERAGE * len(term) else ""
 
@@ -202,9 +213,9 @@ def mine(sites: list[Site], counts: Counter[str], *, check: bool = True) -> list
         if kept_full:
             pairs.append((full, kept_full))
         if acronym:
-            ok = not check or (kept_full and abbreviates(acronym, full)) or validate(acronym, zh)
-            if ok:
-                pairs.append((acronym, kept_full or zh))
+            named = kept_full if kept_full and (not check or abbreviates(acronym, full)) else (validate(acronym, zh) if check else zh)
+            if named:
+                pairs.append((acronym, named))
     by_suffix: dict[str, list[tuple[str, str]]] = {}
     for en, zh in dict.fromkeys(pairs):
         for k in range(len(zh)):

