@@ -197,3 +197,32 @@ def test_a_negated_sense_does_not_translate_its_word() -> None:
     assert "可以" not in bad and "糟糕" in bad
     assert "不少" not in terms(lex.translate_en("only a few problems"))
     assert "可以" in terms(lex.translate_en("Is it possible?"))  # its other senses still translate
+
+
+def test_a_glossed_name_is_one_thing_the_question_names() -> None:
+    """欧洲研究基础设施战略论坛, its English name and ESFRI are one name: one concept for the shared-word
+    count (a passage that says ESFRI shares it), and its words share one word's weight in the
+    question's own channel, so they do not outweigh what the question asks about it."""
+    from citeqa.coverage import concepts
+    from citeqa.query import understand
+
+    lex = Lexicon.build(["欧洲研究基础设施战略论坛（European Strategy Forum on Research Infrastructures，ESFRI）每年开会。"
+                         "欧洲研究基础设施战略论坛由成员国代表组成。"])
+    names = dict(lex.names("ESFRI 和欧洲研究基础设施战略论坛是什么？"))
+    assert names["ESFRI"] == names["欧洲研究基础设施战略论坛"]
+    assert "European Strategy Forum on Research Infrastructures" in names["ESFRI"]
+    assert lex.names("启动服务") == [] and lex.names("esfri") == []  # whole, case-sensitive acronyms only
+
+    class NoFacets:
+        def counts(self, kind, text):
+            from collections import Counter
+            return Counter()
+
+    q = understand("欧洲研究基础设施战略论坛每个成员国派几名代表？", lex, NoFacets(), in_zh=lambda t: True)
+    found = concepts(q, lex)
+    assert [c.word for c in found][0] == "欧洲研究基础设施战略论坛"
+    assert ("en", ("esfri",)) in found[0].forms
+    assert not {"欧洲", "研究", "战略", "论坛"} & {c.word for c in found}
+    weight = dict(q.zh_terms)
+    assert weight["论坛"] < 0.2 and weight["代表"] == 1.0
+    assert "每个" not in dict(q.en_terms)  # 每 "each" + 个: names nothing, so no untranslated term

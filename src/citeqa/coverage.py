@@ -47,7 +47,15 @@ def concepts(q: Query, lexicon: Any) -> list[Concept]:
     import jieba
 
     out: list[Concept] = []
-    latin = dict.fromkeys(w for w in re.findall(r"[A-Za-z0-9][\w./+\-]*", q.text))
+    text, named = q.text, set()
+    for name, forms in getattr(lexicon, "names", lambda t: [])(text):
+        # a name the corpus glosses is one concept however many words it has: a passage that says
+        # ESFRI shares 欧洲研究基础设施战略论坛 once, not none of its five words
+        text = text.replace(name, " ")
+        if forms not in named:
+            named.add(forms)
+            out.append(Concept(name, tuple(dict.fromkeys(f for form in forms for f in _name_forms(form)))))
+    latin = dict.fromkeys(w for w in re.findall(r"[A-Za-z0-9][\w./+\-]*", text))
     seen: set[tuple[str, ...]] = set()
     for word in latin:
         toks = tuple(en_tokens(word))
@@ -60,7 +68,7 @@ def concepts(q: Query, lexicon: Any) -> list[Concept]:
             forms += [("zh", (t,)) for term in sorted(senses) for t in zh_tokens(term) if len(t) > 1 or t == term]
         out.append(Concept(word, tuple(dict.fromkeys(forms))))
     if q.lang == "zh":
-        for word in dict.fromkeys(jieba.cut(q.text)):
+        for word in dict.fromkeys(jieba.cut(text)):
             if len(word) < 2 or not _HAN.search(word) or word in ZH_STOP or word in _QUESTION_WORDS:
                 continue
             forms = [("zh", tuple(zh_tokens(word)) or (word,))]
@@ -71,6 +79,13 @@ def concepts(q: Query, lexicon: Any) -> list[Concept]:
             forms += [("en", (t,)) for e in english for t in en_tokens(e)]
             out.append(Concept(word, tuple(dict.fromkeys(forms))))
     return out
+
+
+def _name_forms(form: str) -> list[tuple[str, tuple[str, ...]]]:
+    if _HAN.search(form):
+        return [("zh", tuple(zh_tokens(form)) or (form,))]
+    toks = tuple(en_tokens(form))
+    return [("en", toks), ("zh", toks)] if toks else []  # Latin tokens are indexed in the Chinese channel too
 
 
 def shared(found: list[Concept], zh: Any, en: Any, rows: np.ndarray) -> np.ndarray:

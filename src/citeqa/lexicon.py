@@ -133,6 +133,10 @@ class Lexicon:
         """The tokens of a question that go to the other language unchanged."""
         return self._table.passthrough(query)
 
+    def names(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Each name the corpus glosses that the text writes, with every form the corpus gives it."""
+        return self._table.names(text)
+
     def expand_acronyms(self, query: str) -> dict[str, list[str]]:
         """Each known acronym in the query -> its English full names, then its Chinese terms."""
         return self._table.expand_acronyms(query)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from .cedict import is_function_word
-from .text import detect_lang, en_tokens, to_halfwidth, zh_tokens
+from .cedict import is_function_word, segment
+from .text import ZH_QUESTION, ZH_STOP, detect_lang, en_tokens, to_halfwidth, zh_tokens
 
 MAX_QUERY_CHARS = 2000
 
@@ -116,6 +116,22 @@ def untranslated(words: list[str], translate: Callable[[str], list], known: Call
     return out
 
 
+def _one_per_name(terms: list[tuple[str, float]], names: list[str], tokenize: Callable[[str], list[str]]) -> list[tuple[str, float]]:
+    """The words of a name the corpus glosses share one word's weight: 欧洲研究基础设施战略论坛 is
+    one thing the question names, not seven words that outweigh what it asks about the forum."""
+    share: dict[str, float] = {}
+    for name in names:
+        toks = set(tokenize(name))
+        for t in toks:
+            share[t] = min(share.get(t, 1.0), 1.0 / len(toks))
+    return [(t, w * share.get(t, 1.0)) for t, w in terms]
+
+
+def _names_nothing(word: str) -> bool:
+    """Function words, and words the dictionary lacks made only of them (每个 = 每 "each" + 个)."""
+    return all(p in ZH_STOP or p in ZH_QUESTION or is_function_word(p) for p in segment(word))
+
+
 def understand(text: str, lexicon: Any, facets: Any, *, in_zh: Callable[[str], bool], in_en: Callable[[str], bool] = lambda t: False,
                use_gloss: bool = True, cross_scale: float = 1.0) -> Query:
     """Read a question into both languages' terms; `in_zh`/`in_en` say whether a token is in that index."""
@@ -123,12 +139,13 @@ def understand(text: str, lexicon: Any, facets: Any, *, in_zh: Callable[[str], b
     lang = detect_lang(text)
     expansions = lexicon.expand_acronyms(text) if use_gloss else {}
     names = [t for ts in expansions.values() for t in ts]
-    en_terms = [(t, 1.0) for t in en_tokens(text)] + concept_terms(names, en_tokens)
+    glossed = [n for n, _ in lexicon.names(text)] if use_gloss and hasattr(lexicon, "names") else []
+    en_terms = _one_per_name([(t, 1.0) for t in en_tokens(text)], glossed, en_tokens) + concept_terms(names, en_tokens)
     if lang == "zh":
-        zh_terms = [(t, 1.0) for t in zh_tokens(text)] + concept_terms(names, zh_tokens)
+        zh_terms = _one_per_name([(t, 1.0) for t in zh_tokens(text)], glossed, zh_tokens) + concept_terms(names, zh_tokens)
         translations = lexicon.translate_zh(text)
         en_terms += concept_terms(translations, en_tokens, scale=cross_scale)
-        content = [w for w in zh_tokens(text) if re.search(r"[\u3400-\u9fff]", w) and not is_function_word(w)]
+        content = [w for w in zh_tokens(text) if re.search(r"[\u3400-\u9fff]", w) and not _names_nothing(w)]
         en_terms += untranslated(content, lexicon.translate_zh, in_en, lambda w: [w])
         render = getattr(lexicon, "render_en", None)
         translated = render(text) if render else _join(translations)

@@ -54,6 +54,12 @@ class TermTable:
         self._gloss_first: dict[str, list[str]] = defaultdict(list)  # first character -> glossed names, longest first
         for zh in sorted({p.zh for p in pairs if p.source == "gloss"}, key=len, reverse=True):
             self._gloss_first[zh[0]].append(zh)
+        self._named: dict[str, set[str]] = defaultdict(set)  # a glossed name (either language) -> its other side
+        for p in pairs:
+            if p.source == "gloss":
+                self._named[p.zh].add(p.en)
+                self._named[p.en].add(p.zh)
+        self._name_pattern: re.Pattern[str] | None = None
         lengths: dict[str, set[int]] = defaultdict(set)  # first character -> lengths of known terms
         for zh in self.zh2en:
             lengths[zh[0]].add(len(zh))
@@ -281,6 +287,29 @@ class TermTable:
                 full = [q.en for z in zhs for q in self.zh2en[z] if q.source == "gloss" and not is_acronym(q.en)]
                 out[word] = list(dict.fromkeys(full + zhs))
         return out
+
+    def names(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The names the corpus glosses that `text` writes, each as (as written, every form the corpus
+        gives it): 欧洲研究基础设施战略论坛, "European Strategy Forum on Research Infrastructures" and
+        ESFRI are one name (a text that writes two of them gets two entries with the same forms).
+        Chinese names by longest match, English names and acronyms as whole words."""
+        if self._name_pattern is None:
+            latin = sorted((n for n in self._named if n.isascii()), key=len, reverse=True)
+            self._name_pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, latin)) + r")(?![\w-])") if latin else re.compile(r"(?!)")
+        found, i = [], 0
+        while i < len(text):
+            name = next((zh for zh in self._gloss_first.get(text[i], ()) if text.startswith(zh, i)), "")
+            if name:
+                found.append(name)
+            i += len(name) or 1
+        found += self._name_pattern.findall(text)
+        out: dict[str, tuple[str, ...]] = {}
+        for name in found:
+            forms = {name} | self._named[name]
+            forms |= {z for f in list(forms) for z in self._named[f]}  # NNI -> 纳米计划 -> 美国国家纳米技术计划
+            if any(f.isascii() and (" " in f or is_acronym(f)) for f in forms):  # a name, not a word (启动 "start")
+                out.setdefault(name, tuple(sorted(forms)))
+        return list(out.items())
 
     def _known_terms(self, text: str) -> list[str]:
         """Known terms of a passage by forward longest match (agrees with the jieba path on ~99 % of terms, 20x faster)."""
