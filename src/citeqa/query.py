@@ -120,11 +120,27 @@ def _one_per_name(terms: list[tuple[str, float]], names: list[str], tokenize: Ca
     """The words of a name the corpus glosses share one word's weight: 欧洲研究基础设施战略论坛 is
     one thing the question names, not seven words that outweigh what it asks about the forum."""
     share: dict[str, float] = {}
+    weight = dict(terms)
     for name in names:
-        toks = set(tokenize(name))
+        toks = set(tokenize(name)) & weight.keys()
+        total = sum(weight[t] for t in toks)
         for t in toks:
-            share[t] = min(share.get(t, 1.0), 1.0 / len(toks))
+            share[t] = min(share.get(t, 1.0), 1.0 / total)
     return [(t, w * share.get(t, 1.0)) for t, w in terms]
+
+
+def _one_per_word(text: str) -> list[tuple[str, float]]:
+    """The question's Chinese-channel tokens, the search-mode pieces of one word sharing its weight:
+    基础设施 is one word, not three (基础, 设施, 基础设施) that outweigh a two-character word."""
+    import jieba
+
+    weights: dict[str, float] = {}
+    toks = zh_tokens(text)
+    for word in jieba.cut(to_halfwidth(text)):
+        pieces = [t for t in zh_tokens(word) if t in toks]
+        for t in pieces:
+            weights[t] = weights.get(t, 0.0) + 1.0 / len(pieces)
+    return [(t, min(1.0, weights.get(t, 1.0))) for t in toks]
 
 
 def _names_nothing(word: str) -> bool:
@@ -142,7 +158,7 @@ def understand(text: str, lexicon: Any, facets: Any, *, in_zh: Callable[[str], b
     glossed = [n for n, _ in lexicon.names(text)] if use_gloss and hasattr(lexicon, "names") else []
     en_terms = _one_per_name([(t, 1.0) for t in en_tokens(text)], glossed, en_tokens) + concept_terms(names, en_tokens)
     if lang == "zh":
-        zh_terms = _one_per_name([(t, 1.0) for t in zh_tokens(text)], glossed, zh_tokens) + concept_terms(names, zh_tokens)
+        zh_terms = _one_per_name(_one_per_word(text), glossed, zh_tokens) + concept_terms(names, zh_tokens)
         translations = lexicon.translate_zh(text)
         en_terms += concept_terms(translations, en_tokens, scale=cross_scale)
         content = [w for w in zh_tokens(text) if re.search(r"[\u3400-\u9fff]", w) and not _names_nothing(w)]
