@@ -184,7 +184,7 @@ class TermTable:
         out: list[tuple[str, bool]] = []
         i = start = 0
         while i < len(text):
-            name = next((zh for zh in self._gloss_first.get(text[i], ()) if text.startswith(zh, i)), "")
+            name = self._glossed_at(text, i)
             if name:
                 out += self._jieba_pieces(text[start:i]) + [(name, True)]
                 i = start = i + len(name)
@@ -298,7 +298,7 @@ class TermTable:
             self._name_pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, latin)) + r")(?![\w-])") if latin else re.compile(r"(?!)")
         found, i = [], 0
         while i < len(text):
-            name = next((zh for zh in self._gloss_first.get(text[i], ()) if text.startswith(zh, i)), "")
+            name = self._glossed_at(text, i)
             if name:
                 found.append(name)
             i += len(name) or 1
@@ -311,12 +311,15 @@ class TermTable:
                 out.setdefault(name, tuple(sorted(forms)))
         return list(out.items())
 
+    def _glossed_at(self, text: str, i: int) -> str:
+        """The longest glossed Chinese name starting at `text[i]`, or ""."""
+        return next((zh for zh in self._gloss_first.get(text[i], ()) if text.startswith(zh, i)), "")
+
     def _known_terms(self, text: str) -> list[str]:
         """Known terms of a passage by forward longest match (agrees with the jieba path on ~99 % of terms, 20x faster)."""
         out, i, n = [], 0, len(text)
         while i < n:
-            name = next((zh for zh in self._gloss_first.get(text[i], ()) if text.startswith(zh, i)), "")
-            name = name or next((text[i : i + k] for k in self._lengths.get(text[i], ()) if text[i : i + k] in self.zh2en), "")
+            name = self._glossed_at(text, i) or next((text[i : i + k] for k in self._lengths.get(text[i], ()) if text[i : i + k] in self.zh2en), "")
             if name:
                 out.append(name)
                 i += len(name)
