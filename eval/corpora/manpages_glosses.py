@@ -22,7 +22,7 @@ from manpages import CACHE, OUT, SIDES, render
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 from citeqa.lexicon import Lexicon  # noqa: E402
-from citeqa.pair_eval import load_judged, render as render_scores, score_pairs  # noqa: E402
+from citeqa.pair_eval import load_judged, mined_pairs, render as render_scores, score_pairs  # noqa: E402
 
 GOLD = Path(__file__).resolve().parents[1] / "gold" / "term-pairs-heldout.jsonl"
 
@@ -51,10 +51,8 @@ def main() -> int:
     if not (OUT / "SOURCE.txt").is_file():
         raise SystemExit("run eval/corpora/manpages.py first: it names the pages the suite uses")
     texts = held_out_pages()
-    lexicon = Lexicon.build(texts)
-    pairs = list(dict.fromkeys((p.en, p.zh) for p in lexicon.pairs if p.source == "gloss"))
     print(f"{len(texts)} held-out pages")
-    score = score_pairs(pairs, load_judged(GOLD))
+    score = score_pairs(mined_pairs(Lexicon.build(texts)), load_judged(GOLD))
     print(render_scores({"manpages-zh, held out": score}))
     return 0
 

@@ -117,6 +117,15 @@ def is_function_word(zh: str) -> bool:
     return bool(words) and all(w in FUNCTION or w in ARTICLES or w in _SMALL for w in words)
 
 
+def names_nothing(word: str) -> bool:
+    """A stop or question word, a function word, or a word the dictionary lacks made only of them
+    (每个 = 每 "each" + 个): it asks or links, so it is neither translated nor missed untranslated."""
+    from .text import ZH_QUESTION, ZH_STOP
+
+    asks = lambda w: w in ZH_STOP or w in ZH_QUESTION or is_function_word(w)  # noqa: E731
+    return asks(word) or (word not in cedict() and all(asks(p) for p in segment(word)))
+
+
 def definitions(zh: str) -> list[str]:
     return list(all_definitions(zh)[:MAX_SENSES])
 

@@ -48,13 +48,13 @@ def concepts(q: Query, lexicon: Any) -> list[Concept]:
 
     out: list[Concept] = []
     text, named = q.text, set()
-    for name, forms in getattr(lexicon, "names", lambda t: [])(text):
+    for name, forms in q.names:
         # a name the corpus glosses is one concept however many words it has: a passage that says
         # ESFRI shares 欧洲研究基础设施战略论坛 once, not none of its five words
         text = text.replace(name, " ")
         if forms not in named:
             named.add(forms)
-            out.append(Concept(name, tuple(dict.fromkeys(f for form in forms for f in _name_forms(form)))))
+            out.append(Concept(name, tuple(dict.fromkeys(f for form in forms for f in _written_forms(form)))))
     latin = dict.fromkeys(w for w in re.findall(r"[A-Za-z0-9][\w./+\-]*", text))
     seen: set[tuple[str, ...]] = set()
     for word in latin:
@@ -62,7 +62,7 @@ def concepts(q: Query, lexicon: Any) -> list[Concept]:
         if not toks or toks in seen:  # one word however written: Table / table, "statistics."
             continue
         seen.add(toks)
-        forms = [("en", toks), ("zh", toks)]  # Latin tokens are indexed in the Chinese channel too
+        forms = _latin_forms(toks)
         if q.lang == "en":
             senses = {wt.term for w in dict.fromkeys([word, word.lower()]) for wt in lexicon.translate_en(w)}
             forms += [("zh", (t,)) for term in sorted(senses) for t in zh_tokens(term) if len(t) > 1 or t == term]
@@ -81,11 +81,16 @@ def concepts(q: Query, lexicon: Any) -> list[Concept]:
     return out
 
 
-def _name_forms(form: str) -> list[tuple[str, tuple[str, ...]]]:
+def _latin_forms(toks: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    return [("en", toks), ("zh", toks)]  # Latin tokens are indexed in the Chinese channel too
+
+
+def _written_forms(form: str) -> list[tuple[str, tuple[str, ...]]]:
+    """A name's form as written, in the channels that index it."""
     if _HAN.search(form):
         return [("zh", tuple(zh_tokens(form)) or (form,))]
     toks = tuple(en_tokens(form))
-    return [("en", toks), ("zh", toks)] if toks else []  # Latin tokens are indexed in the Chinese channel too
+    return _latin_forms(toks) if toks else []
 
 
 def shared(found: list[Concept], zh: Any, en: Any, rows: np.ndarray) -> np.ndarray:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from .cedict import is_function_word, segment
-from .text import ZH_QUESTION, ZH_STOP, detect_lang, en_tokens, to_halfwidth, zh_tokens
+from .cedict import names_nothing
+from .text import detect_lang, en_tokens, to_halfwidth, zh_tokens
 
 MAX_QUERY_CHARS = 2000
 
@@ -53,6 +53,7 @@ class Query:
     measures: list[str]
     expansions: dict[str, list[str]]
     notices: list[str] = field(default_factory=list)
+    names: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # glossed names as written, with all their forms
 
 
 def normalize_query(text: str) -> tuple[str, list[str]]:
@@ -129,23 +130,17 @@ def _one_per_name(terms: list[tuple[str, float]], names: list[str], tokenize: Ca
     return [(t, w * share.get(t, 1.0)) for t, w in terms]
 
 
-def _one_per_word(text: str) -> list[tuple[str, float]]:
-    """The question's Chinese-channel tokens, the search-mode pieces of one word sharing its weight:
-    基础设施 is one word, not three (基础, 设施, 基础设施) that outweigh a two-character word."""
+def _one_per_word(text: str, toks: list[str]) -> list[tuple[str, float]]:
+    """The question's Chinese-channel tokens `toks`, the search-mode pieces of one word sharing its
+    weight: 基础设施 is one word, not three (基础, 设施, 基础设施) that outweigh a two-character word."""
     import jieba
 
     weights: dict[str, float] = {}
-    toks = zh_tokens(text)
     for word in jieba.cut(to_halfwidth(text)):
         pieces = [t for t in zh_tokens(word) if t in toks]
         for t in pieces:
             weights[t] = weights.get(t, 0.0) + 1.0 / len(pieces)
     return [(t, min(1.0, weights.get(t, 1.0))) for t in toks]
-
-
-def _names_nothing(word: str) -> bool:
-    """Function words, and words the dictionary lacks made only of them (每个 = 每 "each" + 个)."""
-    return all(p in ZH_STOP or p in ZH_QUESTION or is_function_word(p) for p in segment(word))
 
 
 def understand(text: str, lexicon: Any, facets: Any, *, in_zh: Callable[[str], bool], in_en: Callable[[str], bool] = lambda t: False,
@@ -155,13 +150,15 @@ def understand(text: str, lexicon: Any, facets: Any, *, in_zh: Callable[[str], b
     lang = detect_lang(text)
     expansions = lexicon.expand_acronyms(text) if use_gloss else {}
     names = [t for ts in expansions.values() for t in ts]
-    glossed = [n for n, _ in lexicon.names(text)] if use_gloss and hasattr(lexicon, "names") else []
-    en_terms = _one_per_name([(t, 1.0) for t in en_tokens(text)], glossed, en_tokens) + concept_terms(names, en_tokens)
+    glossed = lexicon.names(text) if use_gloss else []
+    written = [n for n, _ in glossed]
+    en_terms = _one_per_name([(t, 1.0) for t in en_tokens(text)], written, en_tokens) + concept_terms(names, en_tokens)
     if lang == "zh":
-        zh_terms = _one_per_name(_one_per_word(text), glossed, zh_tokens) + concept_terms(names, zh_tokens)
+        toks = zh_tokens(text)
+        zh_terms = _one_per_name(_one_per_word(text, toks), written, zh_tokens) + concept_terms(names, zh_tokens)
         translations = lexicon.translate_zh(text)
         en_terms += concept_terms(translations, en_tokens, scale=cross_scale)
-        content = [w for w in zh_tokens(text) if re.search(r"[\u3400-\u9fff]", w) and not _names_nothing(w)]
+        content = [w for w in toks if re.search(r"[\u3400-\u9fff]", w) and not names_nothing(w)]
         en_terms += untranslated(content, lexicon.translate_zh, in_en, lambda w: [w])
         render = getattr(lexicon, "render_en", None)
         translated = render(text) if render else _join(translations)
@@ -182,6 +179,7 @@ def understand(text: str, lexicon: Any, facets: Any, *, in_zh: Callable[[str], b
         measures=[m for m, _ in facets.counts("measure", text).most_common(1)],
         expansions=expansions,
         notices=notices,
+        names=glossed,
     )
 
 

@@ -21,11 +21,16 @@ from .tune import choose, leave_one_out, score_grid, settings
 BASELINES = ("BM25 (jieba)", "dense (mE5)", "RRF(BM25, dense)")
 
 
+def _index_name(corpus: Path) -> str:
+    """The suite index folder of a corpus: its folder name, with its parent's for an `en`/`zh` side."""
+    return corpus.name if corpus.name not in ("en", "zh") else f"{corpus.parent.name}-{corpus.name}"
+
+
 def _searcher(s: SuiteSet, index_root: Path, encoder: str, say):
     from .build import build_index
     from .searcher import Searcher
 
-    index = index_root / s.corpus.name if s.corpus.name not in ("en", "zh") else index_root / f"{s.corpus.parent.name}-{s.corpus.name}"
+    index = index_root / _index_name(s.corpus)
     report = build_index(s.corpus, index, encoder=encoder, progress=sys.stderr.isatty())
     if not report.up_to_date:
         say(f"{s.name}: indexed {report.chunks} passages from {s.corpus} in {report.seconds:.0f} s")
@@ -80,7 +85,7 @@ def _term_pairs(suite_path: Path, searchers: dict[str, Any]) -> dict[str, Any]:
     for corpus, searcher in searchers.items():
         score = score_pairs(mined_pairs(searcher.lexicon), judged)
         if score.mined:
-            out[Path(corpus).name if Path(corpus).name not in ("en", "zh") else "/".join(Path(corpus).parts[-2:])] = {**asdict(score), "precision": score.precision}
+            out[_index_name(Path(corpus))] = {**asdict(score), "precision": score.precision}
     return out
 
 

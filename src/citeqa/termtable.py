@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import jieba
 
-from .cedict import cedict, definitions, dictionary_words, is_function_word, segment
+from .cedict import cedict, definitions, dictionary_words, names_nothing, segment
 from .cooccur import Cooccurrence
-from .text import ZH_QUESTION, ZH_STOP, en_tokens, is_acronym, stem, to_halfwidth
+from .text import ZH_QUESTION, en_tokens, is_acronym, stem, to_halfwidth
 from .translate import EN_WORD, FUNCTION, LIGHT, NUMBERS, latin_tokens, lemma, phrase_key, share, units, word_tokens
 
 if TYPE_CHECKING:
@@ -247,7 +247,7 @@ class TermTable:
             out[word] += 1.0
             out.update({en: 0.5 for en in expansions.get(word, []) if en.isascii()})
         for piece, known in self._pieces(EN_WORD.sub(" ", query)):
-            if piece in ZH_QUESTION or piece in ZH_STOP or is_function_word(piece):
+            if names_nothing(piece):
                 continue
             if known:
                 ens = self._english(piece, MAX_ALTERNATIVES)
@@ -270,7 +270,7 @@ class TermTable:
             for piece, known in self._pieces(part):
                 if piece in ZH_QUESTION:
                     words.append(ZH_QUESTION[piece])
-                elif piece in ZH_STOP or is_function_word(piece):
+                elif names_nothing(piece):
                     continue
                 elif known:
                     words.append(self._english(piece, 1)[0][0])
