@@ -40,7 +40,13 @@ class SuiteSet:
     uses: tuple[str, ...] = ()  # other groups whose documents this set's corpus is made of
 
 
-def load_suite(path: Path) -> list[SuiteSet]:
+@dataclass(frozen=True)
+class Suite:
+    sets: list[SuiteSet]
+    term_pairs: Path | None = None  # judged term pairs of the suite's corpora (pair_eval.py)
+
+
+def load_suite(path: Path) -> Suite:
     root = Path(path).resolve().parent.parent  # eval/suite.toml -> the repository
     raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     out = []
@@ -48,7 +54,7 @@ def load_suite(path: Path) -> list[SuiteSet]:
         out.append(SuiteSet(name=s["name"], corpus=root / s["corpus"], gold=root / s["gold"], group=s.get("group", s["name"]),
                             lang=s.get("lang", ""), target=s.get("target", ""), prepare=s.get("prepare", ""),
                             limit=int(s.get("limit", 0)), uses=tuple(s.get("uses", ()))))
-    return out
+    return Suite(out, root / raw["term_pairs"] if raw.get("term_pairs") else None)
 
 
 @dataclass

