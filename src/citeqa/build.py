@@ -24,7 +24,7 @@ from .facets import Facets
 from .incremental import find_growth, read_documents, source_key
 from .ingest import IngestError, load_document
 from .models import Chunk, Document
-from .passage import passage_text, text_hash
+from .passage import lexical_text, passage_text, text_hash
 from .searchfiles import search_writer
 from .sentvec import FOLDER as SENTENCES, SentenceVectors, encode_sentences, join
 from .store import VECTOR_FILES, IndexError_, current_build, load_index, read_manifest, verify_files, write_index
@@ -168,7 +168,7 @@ def build_index(
 
     lexicon = growth.lexicon if growth else Lexicon.build([d.text for d in every])
     collection = f"citeqa_{key[:16]}"
-    write_search = search_writer(chunks, texts, vectors, lexicon, (milvus_uri, f"{collection}_lexical") if store == "milvus" else None, growth)
+    write_search = search_writer(chunks, [lexical_text(c) for c in chunks], vectors, lexicon, (milvus_uri, f"{collection}_lexical") if store == "milvus" else None, growth)
 
     def search_files(folder: Path) -> None:
         write_search(folder)

@@ -16,6 +16,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from .passage import TEXT_VERSION
 from .sections import section_title, split_at_headings
 from .models import Chunk, Document
 from .text import SENTENCE_END, detect_lang  # noqa: F401  (detect_lang: re-exported for readers of chunks)
@@ -34,7 +35,7 @@ class ChunkConfig:
     min_chars: int = 300  # a paragraph shorter than this is packed with the next one
 
     def signature(self) -> str:
-        return f"{CHUNKER_VERSION}:max{self.max_chars}:min{self.min_chars}:ov{self.overlap_sentences}"
+        return f"{CHUNKER_VERSION}:{TEXT_VERSION}:max{self.max_chars}:min{self.min_chars}:ov{self.overlap_sentences}"
 
 
 def parse_citations(text: str) -> tuple[int, ...]:

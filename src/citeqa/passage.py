@@ -6,6 +6,8 @@ import hashlib
 
 from .models import Chunk
 
+TEXT_VERSION = "heads-v2"  # v2: the lexical text carries the document's top heading; part of the chunk signature
+
 
 def text_hash(text: str) -> str:
     """Short content hash of an indexed text: a passage whose text is unchanged keeps its vector."""
@@ -21,3 +23,16 @@ def passage_text(chunk: Chunk) -> str:
     if chunk.kind == "table" or not chunk.section:
         return chunk.text
     return f"{chunk.section[-1]}\n{chunk.text}"
+
+
+def lexical_text(chunk: Chunk) -> str:
+    """The passage with its document's top heading and its nearest one, for the word channels.
+
+    A passage deep in udp(7) never writes "UDP", a paragraph of a page about ESFRI rarely says
+    "ESFRI": the top heading (a man page's name, a page's title) does. Only BM25 and the
+    shared-word count read it: in the embedded text it cost the FAQ, whose chapter titles pull
+    every passage of a chapter towards a question on the chapter's topic.
+    """
+    if chunk.kind == "table" or not chunk.section:
+        return chunk.text
+    return " > ".join(dict.fromkeys((chunk.section[0], chunk.section[-1]))) + "\n" + chunk.text
