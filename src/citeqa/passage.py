@@ -15,14 +15,12 @@ def text_hash(text: str) -> str:
 
 
 def passage_text(chunk: Chunk) -> str:
-    """The passage with its nearest section title.
+    """The passage with its nearest section title: what the encoder reads.
 
     The title carries the topic ("加强预算分配统筹") that a sentence deep in the section
     leaves implicit; table cells already name their row and column.
     """
-    if chunk.kind == "table" or not chunk.section:
-        return chunk.text
-    return f"{chunk.section[-1]}\n{chunk.text}"
+    return _headed(chunk, chunk.section[-1:])
 
 
 def lexical_text(chunk: Chunk) -> str:
@@ -33,6 +31,10 @@ def lexical_text(chunk: Chunk) -> str:
     shared-word count read it: in the embedded text it cost the FAQ, whose chapter titles pull
     every passage of a chapter towards a question on the chapter's topic.
     """
-    if chunk.kind == "table" or not chunk.section:
+    return _headed(chunk, chunk.section[:1] + chunk.section[-1:])
+
+
+def _headed(chunk: Chunk, heads: tuple[str, ...]) -> str:
+    if chunk.kind == "table" or not heads:
         return chunk.text
-    return " > ".join(dict.fromkeys((chunk.section[0], chunk.section[-1]))) + "\n" + chunk.text
+    return " > ".join(dict.fromkeys(heads)) + "\n" + chunk.text
