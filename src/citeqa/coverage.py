@@ -71,7 +71,7 @@ def concepts(q: Query, lexicon: Any) -> list[Concept]:
         for word in dict.fromkeys(jieba.cut(text)):
             if len(word) < 2 or not _HAN.search(word) or word in ZH_STOP or word in _QUESTION_WORDS:
                 continue
-            forms = [("zh", tuple(zh_tokens(word)) or (word,))]
+            forms = _written_forms(word)
             english = [wt.term for wt in lexicon.translate_zh(word)]
             # a word's parts stand in for it only when the dictionary lacks it: 光合作用 is
             # "photosynthesis", not the 合作 ("cooperation") and 作用 ("function") of its parts

@@ -135,7 +135,7 @@ class Lexicon:
 
     def names(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """Each name the corpus glosses that the text writes, with every form the corpus gives it."""
-        return self._table.names(text)
+        return self._table.glossed.find(text)
 
     def expand_acronyms(self, query: str) -> dict[str, list[str]]:
         """Each known acronym in the query -> its English full names, then its Chinese terms."""

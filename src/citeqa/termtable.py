@@ -281,10 +281,6 @@ class TermTable:
                 out[word] = list(dict.fromkeys(full + zhs))
         return out
 
-    def names(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
-        """The glossed names `text` writes, each with every form the corpus gives it (see glossnames)."""
-        return self.glossed.find(text)
-
     def _known_terms(self, text: str) -> list[str]:
         """Known terms of a passage by forward longest match (agrees with the jieba path on ~99 % of terms, 20x faster)."""
         out, i, n = [], 0, len(text)
