@@ -70,6 +70,12 @@ def test_every_chunk_span_round_trips_and_respects_the_size_limit(article):
     assert len(lost) <= heading_chars
 
 
+def test_a_chinese_line_of_web_addresses_is_a_chinese_passage(article):
+    doc, _ = article
+    lines = [c for c in chunk_document(doc) if c.text.startswith("资料来源") and "https://" in c.text]
+    assert lines and {c.lang for c in lines} == {"zh"}  # its URLs have more letters than its Chinese
+
+
 def test_table_cells_are_their_own_passages_named_by_row_and_column(article):
     doc, _ = article
     chunks = chunk_document(doc)
@@ -111,3 +117,44 @@ def test_a_lone_number_is_content_and_ascending_numbers_are_page_numbers():
     assert "309" in manual.text and "205" in manual.text and not manual.removed
     paged = clean("第一页的正文。\n\n12\n\n第二页的正文。\n\n13\n\n第三页的正文。\n")
     assert "12" not in paged.text and [why for why, _ in paged.removed] == ["page number", "page number"]
+
+
+FAQ = """<html><head><title>The Example FAQ</title></head><body>
+<h1>The Example FAQ</h1>
+<h2>Chapter 5. Software</h2>
+<div class="toc"><p><b>Table of Contents</b></p>
+<dl class="toc"><dt><span class="section"><a href="#s1">5.1. What software does the system ship?</a></span></dt>
+<dt><span class="section"><a href="#s2">5.2. Who wrote all that software?</a></span></dt></dl></div>
+<h3 id="s1">5.1. What software does the system ship?</h3>
+<p>More than sixty thousand packages: compilers, editors, office suites and games.</p>
+<h3 id="s2">5.2. Who wrote all that software?</h3>
+<p>Thousands of volunteers; each package names its upstream authors in its copyright file.</p>
+</body></html>
+"""
+
+
+def test_a_table_of_contents_is_no_passage(tmp_path):
+    """It repeats the document's headings, so it matches every question on them and answers none."""
+    from conftest import HashEncoder
+
+    from citeqa.build import build_index
+    from citeqa.store import load_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "faq.html").write_text(FAQ, encoding="utf-8")
+    build_index(corpus, tmp_path / "index", encoder=HashEncoder(), progress=False)
+    texts = [c.text for c in load_index(tmp_path / "index").chunks]
+    assert not [t for t in texts if "Table of Contents" in t]
+    assert any("sixty thousand packages" in t for t in texts) and any("Thousands of volunteers" in t for t in texts)
+    assert "Table of Contents" in (corpus / "faq.html").read_text(encoding="utf-8")  # the user's file is untouched
+
+
+def test_contents_lines_match_headings_without_bullets_or_page_leaders():
+    from citeqa.sections import is_contents
+
+    titles = {"1 Introduction", "2 Methods", "3 Results"}
+    assert is_contents("Contents\n1 Introduction .......... 3\n2 Methods ……… 7\n3 Results ······ 11", titles)
+    assert is_contents("目录\n\n- 1 Introduction\n\n- 2 Methods", titles)
+    assert not is_contents("1 Introduction\nWe measured recall on three corpora and found it high.", titles)  # one heading is not a list
+    assert not is_contents("Table of Contents", titles)

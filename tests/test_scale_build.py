@@ -45,11 +45,23 @@ def test_workers_are_not_started_from_a_script_a_child_would_run_again(monkeypat
     assert workers._main_is_guarded()
 
 
-def test_passage_language_is_the_cleaner_s_cjk_test():
+def test_passage_language_is_the_share_of_cjk_letters_outside_addresses():
+    import re
+
     from citeqa.chunk import detect_lang
-    from citeqa.clean import is_cjk_text
+    from citeqa.clean import CJK, is_cjk_text
+
+    def reference(text: str) -> str:  # the rule, one character at a time
+        letters = [c for c in text if c.isalpha()]
+        return "zh" if letters and sum(bool(re.match(f"[{CJK}]", c)) for c in letters) / len(letters) > 0.3 else "en"
 
     samples = ["", "123 !!", "UKRI 英国研究与创新署", "纳米 NNI National Nanotechnology Initiative", "ﾃｽﾄ カタカナ", "\ufa6e\ufa6e a",
-               "Ωμέγα 中", "ＮＮＩ全角", "中文" + "x" * 5, "中" + "y" * 3, *_texts()[:200]]
+               "Ωμέγα 中", "ＮＮＩ全角", "中文" + "x" * 5, "中" + "y" * 3, *[t for t in _texts()[:200] if "://" not in t and "@" not in t]]
     for text in samples:
-        assert detect_lang(text) == ("zh" if is_cjk_text(text) else "en"), text
+        assert detect_lang(text) == reference(text) == ("zh" if is_cjk_text(text) else "en"), text
+    # web and mail addresses are in no language: their letters do not count
+    assert detect_lang("徐明 <xuming@users.sourceforge.net>") == "zh"
+    assert detect_lang("见https://x.org获取更多") == "zh"  # the CJK written against the address still counts
+    assert detect_lang("邮件存档在 https://lists.debian.org/debian-user/ 阅读") == "zh"
+    assert detect_lang("See https://www.nano.gov for the NNI budget") == "en"
+    assert detect_lang("https://www.nano.gov") == detect_lang("a@b.org") == "en"

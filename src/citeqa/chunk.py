@@ -17,11 +17,13 @@ import re
 from dataclasses import dataclass
 
 from .passage import TEXT_VERSION
-from .sections import section_title, split_at_headings
+from .sections import is_contents, section_title, split_at_headings
 from .models import Chunk, Document
 from .text import SENTENCE_END, detect_lang  # noqa: F401  (detect_lang: re-exported for readers of chunks)
 
-CHUNKER_VERSION = "structure-v2"  # v2: headings per document type, passages continue across page breaks
+# v2: headings per document type, passages continue across page breaks;
+# v3: web and mail addresses do not decide a passage's language, and a table of contents is no passage
+CHUNKER_VERSION = "structure-v3"
 
 CITATION = re.compile(r"\[(\d{1,3}(?:\s*[-–,，]\s*\d{1,3})*)\]")
 TABLE_CELL = re.compile(r"^(表\s*\d+ · [^：\n]+ · [^：\n]+)：")
@@ -212,7 +214,8 @@ def chunk_document(doc: Document, config: ChunkConfig = ChunkConfig()) -> list[C
         prev_para = para
         pending.extend(_sentences(text, a, b, config.max_chars))
     flush()
-    return chunks
+    titles = {" ".join(t.split()) for c in chunks for t in c.section}
+    return [c for c in chunks if not is_contents(c.text, titles)]
 
 
 def content_hash(text: str) -> str:

@@ -16,6 +16,7 @@ HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})[\u3000]+\s*(\S.{0,60})$")
 MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
 WIKI_HEADING = re.compile(r"^(={1,6})\s*([^=\s].{0,100}?)\s*\1$")  # == Title ==
 TEXT_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?[ \u3000]+([A-Z][^.!?。！？:;]{1,80})$")  # 1.2 Scope of work
+_LEADER = re.compile(r"\s*(?:\.{2,}|…+|·{2,})\s*\d+$")  # a printed contents line's dot leader and page number
 UNDERLINE = re.compile(r"^(={3,}|-{3,})$")
 # Chinese document headings: 第一章 / 第二节 / 一、 / （一） / 第三条, short and without a sentence end.
 CN_HEADING = re.compile(r"^(第[一二三四五六七八九十百零\d]{1,4}[章节条]|[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[\s\u3000]*([^。！？；;!?]{0,40})$")
@@ -80,3 +81,15 @@ def split_at_headings(text: str, spans: list[tuple[int, int]], headings: list) -
                 marks[tight[1]] = (level, title)
                 break
     return out, marks
+
+
+def is_contents(text: str, titles: set[str]) -> bool:
+    """A table of contents: at least two lines, and most of its lines, are the document's own headings.
+
+    It shares words with every question on the chapters it lists and answers none; the
+    passages under those headings hold what it names.
+    """
+    lines = [_LEADER.sub("", " ".join(x.split()).lstrip("-*•· ")) for x in text.split("\n")]  # bullets, "..... 7" off
+    lines = [ln for ln in lines if ln]
+    hits = sum(ln in titles for ln in lines)
+    return hits >= 2 and 2 * hits >= len(lines)

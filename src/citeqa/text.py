@@ -27,8 +27,19 @@ _CJK_LETTER = re.compile(f"[{CJK}]")
 SENTENCE_END = re.compile(r"(?<=[。！？!?；;])[”’」』）)]*(?:\s*\[[\d,\s\-–]+\])?|(?<=[.!?])\s+(?=[A-Z\[(])|\n\n")
 
 
+# web and mail addresses: ASCII only, so a CJK word written against one is not swallowed with it
+_ADDRESS = re.compile(r"(?:https?|ftp)://[\w\-.~:/?#\[\]@!$&'()*+,;=%]+|www\.[\w\-.~/?#=%&]+|[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)+", re.ASCII | re.I)
+
+
 def detect_lang(text: str) -> str:
-    """Chinese when over 30 % of the letters are CJK (counted in C: it was most of chunking's time)."""
+    """Chinese when over 30 % of the letters are CJK (counted in C: it was most of chunking's time).
+
+    Web and mail addresses are not counted: they are in no language, and their letters made a
+    Chinese line naming four web sites (资料来源：根据 https://www.nano.gov，…网站公开信息整理) or a
+    translator's credit (徐明 <xuming@…>) "English".
+    """
+    if "://" in text or "@" in text or "www." in text:
+        text = _ADDRESS.sub(" ", text)
     letters = sum(map(str.isalpha, text))
     return "zh" if letters and sum(map(str.isalpha, _CJK_LETTER.findall(text))) / letters > 0.3 else "en"
 
