@@ -158,3 +158,9 @@ def test_contents_lines_match_headings_without_bullets_or_page_leaders():
     assert is_contents("目录\n\n- 1 Introduction\n\n- 2 Methods", titles)
     assert not is_contents("1 Introduction\nWe measured recall on three corpora and found it high.", titles)  # one heading is not a list
     assert not is_contents("Table of Contents", titles)
+
+
+def test_plain_text_list_items_after_a_blank_line_are_their_own_paragraphs():
+    text = clean("Steps to follow\n\n1. Install the package\n\n2. Run the service\n\n- a bullet\n\n- another one\n").text
+    assert text.split("\n\n") == ["Steps to follow", "1. Install the package", "2. Run the service", "- a bullet", "- another one"]
+    assert clean("The budget rose in\n\n2020 to $1.7 billion.").text == "The budget rose in 2020 to $1.7 billion."  # a wrap stays joined

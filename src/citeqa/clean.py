@@ -41,6 +41,7 @@ FURNITURE = [
     ("page number", re.compile(r"^[-—]?\s*\d{1,4}\s*[-—]?$")),
 ]
 LIST_START = re.compile(r"^([一二三四五六七八九十]+是|[①-⑳]|\[\d+\]\s)")
+LIST_ITEM = re.compile(r"^([-*•]\s|\d{1,3}(?:\.\d{1,3})*[.)]\s)")  # "- item", "2. Step", "5.1. Question": after a blank line, a new block
 CN_TERMINAL = "。！？；：”」』）)■"
 AUTHOR_LINE = re.compile(r"^[A-Z]{2,}\s+[A-Z][a-z]+(?:\s*,\s*[A-Z]{2,}\s+[A-Z][a-z]+)*$")
 AFFILIATION = re.compile(r"^[(（][^()（）]{2,80}\b\d{5,6}[)）]$")
@@ -179,7 +180,8 @@ def _paragraphs(lines: list[str]) -> list[list[str]]:
                 starts_new = tail.endswith(tuple(CN_TERMINAL)) and len(last) < 0.85 * width
             else:
                 starts_new = prev_blank and (
-                    last.endswith((".", "?", "!")) or current[0].startswith("Keywords:") or (line[:1].isupper() and not last.endswith(EN_JOINERS))
+                    last.endswith((".", "?", "!")) or current[0].startswith("Keywords:") or bool(LIST_ITEM.match(line))
+                    or (line[:1].isupper() and not last.endswith(EN_JOINERS))
                 )
         if starts_new and current:
             paras.append(current)
