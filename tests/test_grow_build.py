@@ -111,3 +111,22 @@ def test_a_followed_link_outside_the_corpus_is_read_and_then_reused(tmp_path):
     (corpus / "more.txt").write_text("Landmarks deliver science services.\n", encoding="utf-8")
     grown = build_index(corpus, index, encoder=HashEncoder(), progress=False, follow_symlinks=True)
     assert grown.grown and not grown.errors and grown.embedded == 1
+
+
+def test_documents_are_read_again_only_when_the_reader_changes(tmp_path, monkeypatch):
+    """A cleaning change (incremental.READER) must reach documents an index read before it."""
+    import citeqa.build as build
+    import citeqa.incremental as incremental
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "roadmap.md").write_text(ENGLISH, encoding="utf-8")
+    (folder / "note.md").write_text(CHINESE, encoding="utf-8")
+    build_index(folder, tmp_path / "index", encoder=HashEncoder(), progress=False)
+    read: list[str] = []
+    real = build.load_document
+    monkeypatch.setattr(build, "load_document", lambda entry: read.append(entry.path.name) or real(entry))
+    assert build_index(folder, tmp_path / "index", encoder=HashEncoder(), progress=False).up_to_date and read == []
+    monkeypatch.setattr(incremental, "READER", incremental.READER + "-next")
+    build_index(folder, tmp_path / "index", encoder=HashEncoder(), progress=False)
+    assert sorted(read) == ["note.md", "roadmap.md"]
