@@ -146,8 +146,8 @@ def _paragraphs(lines: list[str]) -> list[list[str]]:
 
     Chinese: a blank line is only a wrap; a paragraph ends at a short line ending in
     terminal punctuation, before a heading or a list item (`一是`, `①`, `[n]`).
-    Latin: a blank line ends a paragraph when the text before it ends a sentence,
-    or around author and affiliation lines.
+    Latin: a blank line ends a paragraph when the text before it ends a sentence, before a
+    list item (`- `, `2. `), or around author and affiliation lines.
     """
     body = [ln.strip() for ln in lines if ln.strip()]
     cjk_lengths = [len(ln) for ln in body if is_cjk_text(ln)]
