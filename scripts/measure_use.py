@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from citeqa.dense import Calibration
+from citeqa.dense import Calibration, DenseChannel
 from citeqa.fusion import Weights
 from citeqa.passage import passage_text
 from citeqa.suite import Prepared, _metrics, is_relevant, load_suite, prepare, score
@@ -60,15 +60,6 @@ class USE:
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
-def calibrated(cal: Calibration, langs: np.ndarray, q: np.ndarray, cos: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """z of each row's cosine against its language's background, as `dense.DenseChannel.z`."""
-    out = np.zeros(len(rows), np.float32)
-    for lang, (mean, std) in cal.stats(q).items():
-        sel = langs[rows] == lang
-        out[sel] = (cos[sel] - mean) / std
-    return out
-
-
 def blended(rows: list[Prepared], use_z: list[np.ndarray | None], share: float) -> list[Prepared]:
     """Copies of `rows` with USE's z mixed into the dense score of the question as asked."""
     out = []
@@ -91,7 +82,7 @@ def measure_set(s, searcher, use: USE, cache: Path) -> tuple[list[Prepared], lis
     else:
         P = use.encode([passage_text(chunks[i]) for i in range(len(chunks))])
         np.save(path, P)
-    cal_use = Calibration.fit(P, list(langs))
+    use_dense = DenseChannel(None, Calibration.fit(P, list(langs)), langs, P)  # citeqa's calibration, fitted on USE's vectors
     rows = prepare(searcher, s, progress=False)
     Q_use = use.encode([p.item.question for p in rows])
     Q_e5 = searcher.encoder.encode_queries([p.item.question for p in rows])
@@ -99,8 +90,8 @@ def measure_set(s, searcher, use: USE, cache: Path) -> tuple[list[Prepared], lis
     everything = np.arange(len(chunks))
     use_z, ranks = [], {"dense e5": {}, "dense USE": {}, "dense e5+USE": {}}
     for n, p in enumerate(rows):
-        zu = calibrated(cal_use, langs, Q_use[n], P @ Q_use[n], everything)
-        ze = calibrated(searcher.dense.calibration, langs, Q_e5[n], E5 @ Q_e5[n], everything)
+        zu = use_dense.z(Q_use[n], everything, P @ Q_use[n])
+        ze = searcher.dense.z(Q_e5[n], everything, E5 @ Q_e5[n])
         use_z.append(zu[p.features.rows] if p.features is not None else None)
         if not p.item.answerable:
             continue

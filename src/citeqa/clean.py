@@ -22,9 +22,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .sections import HEADING, MD_HEADING, is_heading, underlined_headings  # noqa: F401 — HEADING/MD_HEADING re-exported
-from .text import detect_lang
+from .text import CJK, detect_lang
 
-CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = r"\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2014\u2018\u2019\u201c\u201d\u2026\u00b7"
 _CJK_RE = re.compile(f"[{CJK}]")
 _SPACED_CJK = re.compile(f"(?<=[{CJK}{CJK_PUNCT}]) +(?=[{CJK}{CJK_PUNCT}])")
