@@ -13,7 +13,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -27,6 +27,8 @@ from .models import Chunk, Document
 from .passage import lexical_text, passage_text, text_hash
 from .searchfiles import search_writer
 from .sentvec import FOLDER as SENTENCES, SentenceVectors, encode_sentences, join
+from .cite import citing_rows
+from .crossvec import FOLDER as CROSS, CrossVectors, encode_cross
 from .store import VECTOR_FILES, IndexError_, current_build, load_index, read_manifest, verify_files, write_index
 
 
@@ -69,12 +71,14 @@ def build_index(
     milvus_uri: str | None = None,
     follow_symlinks: bool | None = None,
     sentences: bool | None = None,
+    cross: bool | None = None,
 ) -> BuildReport:
     """Index `corpus_dir` into `index_dir`; vectors go to FAISS (default) or, with store="milvus", to Milvus at `milvus_uri`.
 
     `sentences` embeds each passage's sentences too (sentvec.py): better rankings for about twice
     the encoding. None keeps what the index already does (on for a new index), so `citeqa add`
-    and a plain rebuild never drop them or add them behind the user's back.
+    and a plain rebuild never drop them or add them behind the user's back. `cross` does the same for
+    the cross-language encoder's vectors (crossvec.py).
     """
     if store not in ("faiss", "milvus"):
         raise ValueError(f"unknown store {store!r}: use faiss or milvus")
@@ -118,9 +122,11 @@ def build_index(
     enc = get_encoder(encoder) if isinstance(encoder, str) else encoder
     previous = read_manifest(index_dir)
     want = sentences if sentences is not None else bool((previous or {}).get("sentences", True))
-    key = _build_key(f"{enc.name}|{store}|{milvus_uri or ''}" + ("" if want else "|whole passages"), chunk_config.signature(), documents, corpus_dir)
-    has_sentences = f"search/{SENTENCES}/starts.npy" in (previous or {}).get("files", {})
-    if previous and previous.get("build_key") == key and not force and (has_sentences or not want):
+    want_cross = cross if cross is not None else bool((previous or {}).get("cross", True))
+    key = _build_key(f"{enc.name}|{store}|{milvus_uri or ''}" + ("" if want else "|whole passages") + ("" if want_cross else "|one encoder"),
+                     chunk_config.signature(), documents, corpus_dir)
+    has = {f: f"search/{f}/vectors.npy" in (previous or {}).get("files", {}) for f in (SENTENCES, CROSS)}
+    if previous and previous.get("build_key") == key and not force and (has[SENTENCES] or not want) and (has[CROSS] or not want_cross):
         try:
             load_index(index_dir, encoder=enc.name, chunker=chunk_config.signature())
             report.up_to_date = True
@@ -134,8 +140,9 @@ def build_index(
     facets = Facets.from_manifest(corpus.facets)
     growth = None if force or live is None else find_growth(live, documents, enc.name, chunk_config.signature(), store, json.loads(json.dumps(facets.to_json())))
     known, rows = _cached_vectors(index_dir, enc.name, live)
-    earlier = _cached_sentences(index_dir, live) if rows and want else None
-    if growth and (len(known) != growth.n or (want and (earlier is None or len(earlier) != growth.n))):
+    earlier = _cached(index_dir, live, SENTENCES, SentenceVectors.load) if rows and want else None
+    earlier_cross = _cached(index_dir, live, CROSS, CrossVectors.load) if rows and want_cross else None
+    if growth and (len(known) != growth.n or any(w and (e is None or len(e) != growth.n) for w, e in ((want, earlier), (want_cross, earlier_cross)))):
         growth = None
     report.grown = growth is not None
     every = growth.old + growth.new if growth else documents  # a grown build keeps the old passages' rows, first
@@ -158,10 +165,13 @@ def build_index(
         vectors[todo] = enc.encode_passages([texts[i] for i in todo], progress=progress)
     report.embedded, report.reused = len(todo), len(chunks) - len(todo) + (growth.n if growth else 0)
     sentvecs = encode_sentences(chunks, enc, [earlier.of(int(r)) if earlier is not None and r >= 0 else None for r in at], progress) if want else None
+    crossvecs = encode_cross(texts, earlier_cross.vectors if earlier_cross is not None else None, at, progress) if want_cross else None
     if growth:
         vectors = np.concatenate([known, vectors])
         if sentvecs is not None:  # a grown build that wants sentences has the live build's (checked above)
             sentvecs = join(earlier, sentvecs)
+        if crossvecs is not None:  # the same for the cross-language vectors
+            crossvecs = np.concatenate([np.asarray(earlier_cross.vectors), crossvecs])
 
     from .lexicon import Lexicon
     from .milvus_lexical import field_name
@@ -174,12 +184,15 @@ def build_index(
         write_search(folder)
         if sentvecs is not None:
             sentvecs.save(folder / "search" / SENTENCES)
+        if crossvecs is not None:
+            CrossVectors.fit(crossvecs, (list(growth.langs) if growth else []) + [c.lang for c in chunks]).save(folder / "search" / CROSS)
     manifest = {
         "encoder": enc.name,
         "encoder_backend": getattr(enc, "backend", None),
         "chunker": chunk_config.signature(),
         "normalized": True,
         "sentences": want,
+        "cross": want_cross,
         "build_key": key,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "corpus": str(corpus_dir),
@@ -193,7 +206,7 @@ def build_index(
         "facets": facets.to_json(),
         "bibliography": {n: ref.__dict__ for n, ref in corpus.bibliography().items()},
         "sources": [src for e in corpus.entries for src in e.sources],
-        "citing": _citing(chunks, first=growth.n if growth else 0, before=growth.citing if growth else None),
+        "citing": citing_rows(chunks, first=growth.n if growth else 0, before=growth.citing if growth else None),
     }
     if store == "milvus":
         manifest["vector_store"] = _fill_milvus(milvus_uri, collection, vectors, chunks)
@@ -273,30 +286,16 @@ def _cached_vectors(index_dir: Path, encoder_name: str, live: Any = None) -> tup
     return (vectors, {h: i for i, h in enumerate(hashes)}) if len(vectors) == len(hashes) else none
 
 
-def _cached_sentences(index_dir: Path, live: Any) -> SentenceVectors | None:
-    """The live build's sentence vectors (checksummed), reused with its passage vectors; None if it has none."""
-    names = [f"search/{SENTENCES}/{n}" for n in ("vectors.npy", "starts.npy")]
-    if live is None or not all(n in live.manifest.get("files", {}) for n in names):
+def _cached(index_dir: Path, live: Any, folder: str, load: Callable[[Path], Any]) -> Any:
+    """The live build's vectors in search/`folder` (checksummed), reused with its passage vectors; None if it has none."""
+    names = [n for n in live.manifest.get("files", {}) if n.startswith(f"search/{folder}/")] if live is not None else []
+    if not names:
         return None
     try:
         verify_files(live.path, live.manifest, index_dir, names, full=True)
-        return SentenceVectors.load(live.path / "search" / SENTENCES)
+        return load(live.path / "search" / folder)
     except (IndexError_, OSError, ValueError):
         return None
 
 
 __all__ = ["BuildError", "BuildReport", "CorpusError", "build_index", "passage_text"]
-
-
-def _citing(chunks: list[Chunk], keep: int = 5, first: int = 0, before: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
-    """Reference [n] -> the first passages (rows) citing it: what the app's Documents view shows, without parsing every passage.
-
-    `first`: the row of chunks[0]; `before`: the table of the rows before it (a grown build's).
-    """
-    out: dict[str, list[int]] = {n: list(rows) for n, rows in (before or {}).items()}
-    for row, c in enumerate(chunks, first):
-        for n in c.citations:
-            rows = out.setdefault(str(n), [])
-            if len(rows) < keep:
-                rows.append(row)
-    return out

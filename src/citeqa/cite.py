@@ -79,3 +79,17 @@ def highlight(q: Query, text: str) -> tuple[int, int]:
             best, best_score = (start + lead, end - (len(sentence) - len(sentence.rstrip()))), score
         start = end
     return best
+
+
+def citing_rows(chunks: list[Chunk], keep: int = 5, first: int = 0, before: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
+    """Reference [n] -> the first passages (rows) citing it: what the app's Documents view shows, without parsing every passage.
+
+    `first`: the row of chunks[0]; `before`: the table of the rows before it (a grown build's).
+    """
+    out: dict[str, list[int]] = {n: list(rows) for n, rows in (before or {}).items()}
+    for row, c in enumerate(chunks, first):
+        for n in c.citations:
+            rows = out.setdefault(str(n), [])
+            if len(rows) < keep:
+                rows.append(row)
+    return out

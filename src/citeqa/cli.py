@@ -69,7 +69,7 @@ MilvusOpt = typer.Option(None, "--milvus-uri", envvar="CITEQA_MILVUS_URI", help=
 
 
 def run_build(corpus: Path, index: Path, encoder, force: bool = False, store: str = "faiss", milvus_uri: str | None = None, quiet: bool = False,
-              sentences: bool | None = None):
+              sentences: bool | None = None, cross: bool | None = None):
     """One build at a time per index: a second waits for the lock and says who holds it."""
     from .build import BuildError, build_index
     from .corpus import CorpusError
@@ -82,7 +82,7 @@ def run_build(corpus: Path, index: Path, encoder, force: bool = False, store: st
         with build_lock(index, on_wait=lambda msg: console.print(f"[yellow]waiting:[/] {msg}")):
             check_index_dir(index, corpus, allowed)
             remove_leftovers(index)
-            report = build_index(corpus, index, encoder=encoder, progress=sys.stderr.isatty(), force=force, store=store, milvus_uri=milvus_uri, sentences=sentences)
+            report = build_index(corpus, index, encoder=encoder, progress=sys.stderr.isatty(), force=force, store=store, milvus_uri=milvus_uri, sentences=sentences, cross=cross)
     except (BuildError, CorpusError, IndexError_) as exc:
         _fail(str(exc))
     except ValueError as exc:  # an encoder that cannot be loaded
@@ -106,12 +106,14 @@ def build(
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Index links that point outside the corpus folder (skipped by default)."),
     sentences: Optional[bool] = typer.Option(None, "--sentences/--no-sentences", show_default=False,
                                              help="Embed each passage's sentences too, so a passage whose one sentence answers ranks by it (on for a new index; about twice the encoding time). Without a flag, a rebuild keeps what the index does."),
+    cross: Optional[bool] = typer.Option(None, "--cross/--no-cross", show_default=False,
+                                         help="Embed passages with a second encoder (multilingual USE) that matches a question to passages in the other language (on for a new index). Without a flag, a rebuild keeps what the index does."),
     as_json: bool = typer.Option(False, "--json", help="Print ONE JSON object describing the build."),
 ) -> None:
     """Index every document under --corpus (only changed passages are re-embedded)."""
     if follow_symlinks:
         os.environ["CITEQA_FOLLOW_SYMLINKS"] = "1"
-    report = run_build(corpus, index, encoder, force, store, milvus_uri, quiet=as_json, sentences=sentences)
+    report = run_build(corpus, index, encoder, force, store, milvus_uri, quiet=as_json, sentences=sentences, cross=cross)
     if as_json:
         print(json.dumps(build_summary(report), ensure_ascii=False))
 

@@ -29,8 +29,8 @@ def _load_index(index: Path, verify: bool | str = True):
 def _searcher_or_build(index: Path, corpus: Path):
     """The index's searcher; an index that is missing, corrupt or of an older format is built from `corpus` first.
 
-    A local index built before sentence vectors is rebuilt from the folder it was built from
-    (its passage vectors are reused), so the shipped weights score what they were chosen on.
+    A local index built before sentence or cross-language vectors is rebuilt from the folder it was
+    built from (its passage vectors are reused), so the shipped weights score what they were chosen on.
     """
     from .embed import encoder_spec
     from .search import Searcher
@@ -41,9 +41,10 @@ def _searcher_or_build(index: Path, corpus: Path):
         searcher = Searcher.load(index)
         manifest = searcher.data.manifest
         source = Path(manifest.get("corpus", ""))
-        if not searcher.missing_sentences() or "vector_store" in manifest or not source.is_dir():
+        missing = [w for w, gone in (("sentence", searcher.missing_sentences()), ("cross-language", searcher.missing_cross())) if gone]
+        if not missing or "vector_store" in manifest or not source.is_dir():
             return searcher
-        console.print(f"[yellow]{index} has no sentence vectors[/]: adding them from {source} first (passage vectors are reused) …", highlight=False)
+        console.print(f"[yellow]{index} has no {' or '.join(missing)} vectors[/]: adding them from {source} first (passage vectors are reused) …", highlight=False)
         corpus, encoder = source, encoder_spec(manifest["encoder"])
     except IndexError_ as exc:
         console.print(f"[yellow]{exc}[/]\nbuilding the index in {index} from {corpus} first …", highlight=False)

@@ -18,6 +18,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "− shared words": dict(shared_rel=0.0, shared_abs=0.0),
     "− same-language handicap": dict(same_language=0.0),
     "− best sentence (whole passages only)": dict(sentence=0.0),
+    "− cross-language encoder (e5 alone)": dict(cross_encoder=0.0),
     "+ facet boost (0.15)": dict(facet_boost=0.15),
     "RRF instead of weighted fusion": dict(method="rrf"),
 }

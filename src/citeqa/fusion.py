@@ -7,6 +7,8 @@ Language symmetry is the point. Each candidate passage is scored by
 - `dense_cross`: the same for the question in the other language;
   each dense score may be blended (`sentence`) with the z of the passage's best sentence: a
   passage whose one sentence answers the question is not diluted by the sentences around it;
+  for a passage in the other language, the question-as-asked score is blended (`cross_encoder`)
+  with a second encoder's that crosses languages better (crossvec.py);
 - `lexical`: BM25 share in the passage's *own* language channel (zh words for a Chinese
   passage, English words for an English one; the question reaches both through translation);
 - `lexical_cross`: the other channel (English glosses of a Chinese passage, Chinese words
@@ -47,11 +49,12 @@ class Weights:
 
     dense: float = 1.0
     dense_cross: float = 0.5
-    lexical: float = 1.0
-    lexical_cross: float = 0.5
-    lexical_rel: float = 0.0  # own-language lexical relative to that language's best candidate
+    lexical: float = 0.5
+    lexical_cross: float = 1.0
+    lexical_rel: float = 0.5  # own-language lexical relative to that language's best candidate
     dense_rel: float = 0.5  # passage-language dense z relative to that language's best candidate
     sentence: float = 1.0  # 0: the whole passage's dense score; 1: the better of it and its best sentence's
+    cross_encoder: float = 0.5  # share of the cross-language encoder's z in an other-language passage's dense score
     shared_rel: float = 0.0  # the question's words in the passage, relative to its language's best candidate
     shared_abs: float = 1.0  # the share of the question's words in the passage
     same_language: float = -0.25  # added to passages in the question's language (negative: a handicap)
@@ -63,8 +66,8 @@ class Weights:
     use_cedict: bool = True  # dictionary query translation
     use_doc_expansion: bool = True  # English glosses indexed with each Chinese passage
     # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
-    abstain_model: tuple[float, ...] = (-12.5224, 5.3596)
-    abstain_below: float = 0.0074  # P(answerable) under which the search abstains
+    abstain_model: tuple[float, ...] = (-16.8277, 6.2661)
+    abstain_below: float = 0.0078  # P(answerable) under which the search abstains
 
     def other_channels(self) -> "Weights":
         """Without the shared-word terms and the same-language handicap: the ranking the
@@ -87,6 +90,15 @@ class Features:
     concepts: int = 0  # the question's content words
     sentence: np.ndarray | None = None  # dense z of the better of the passage and its best sentence (question as asked)
     sentence_translated: np.ndarray | None = None  # the same for the rendering
+    cross: np.ndarray | None = None  # the cross-language encoder's z of the question as asked (other-language passages; crossvec.py)
+
+    def with_cross(self, share: float) -> "Features":
+        """The question-as-asked dense scores of other-language passages blended with the cross-language encoder's."""
+        if not share or self.cross is None:
+            return self
+        other = self.lang != self.query_lang
+        mix = lambda x: None if x is None else np.where(other, (1 - share) * x + share * self.cross, x).astype(np.float32)  # noqa: E731
+        return replace(self, dense=mix(self.dense), sentence=mix(self.sentence))
 
     def with_sentences(self, share: float) -> "Features":
         """Dense scores blended with their best-sentence form; unchanged where the index has none."""
@@ -163,7 +175,7 @@ def rrf(f: Features, w: Weights) -> np.ndarray:
 
 def fuse(f: Features, w: Weights, boost: np.ndarray | None = None) -> np.ndarray:
     """Fused score of each candidate; `boost` (0, 1 or 2 facets matched) multiplies it softly."""
-    f = f.with_sentences(w.sentence)
+    f = f.with_cross(w.cross_encoder).with_sentences(w.sentence)
     scores = rrf(f, w) if w.method == "rrf" else weighted(f, w)
     if boost is not None and w.facet_boost:
         scores = scores * (1 + w.facet_boost * boost)

@@ -29,6 +29,7 @@ from .models import Reference, SearchResult
 from .indexdir import rebuild_hint
 from .query import Filters, Query, understand
 from .sentvec import FOLDER as SENTENCES, SentenceVectors
+from .crossvec import FOLDER as CROSS, CrossVectors
 from .store import IndexData, IndexError_, load_index, read_manifest
 from .abstain import unsupported_terms
 from .coverage import concepts, is_off_topic, shared
@@ -83,6 +84,7 @@ class Searcher:
         vectors = getattr(store, "vectors", None)  # FAISS keeps them here, memory-mapped; Milvus does not
         self.dense = DenseChannel(store, Calibration.load(folder), self.columns["lang"], vectors)
         self.sentences = SentenceVectors.load(folder / SENTENCES)  # None for an index built without them
+        self.cross = CrossVectors.load(folder / CROSS)  # None for an index built without them
 
     # -- loading -------------------------------------------------------------------------
 
@@ -122,6 +124,16 @@ class Searcher:
         An index built with `--no-sentences` lacks them by choice and is not flagged.
         """
         return self.sentences is None and bool(self.weights.sentence) and self.data.manifest.get("sentences", True) is not False
+
+    def missing_cross(self) -> bool:
+        """The index predates cross-language vectors (crossvec.py) while the weights use them; `--no-cross` is a choice, not flagged."""
+        return self.cross is None and bool(self.weights.cross_encoder) and self.data.manifest.get("cross", True) is not False
+
+    def index_notices(self) -> list[str]:
+        """What the user should know about this index's rankings: parts it predates, and how to add them."""
+        missing = [what for what, gone in (("sentence vectors, so passages are scored whole", self.missing_sentences()),
+                                           ("cross-language vectors, so passages in the other language rank lower", self.missing_cross())) if gone]
+        return [f"this index has no {what}; {rebuild_hint(self.data.path.parent)}" for what in missing]
 
     def understand(self, text: str) -> Query:
         return understand(text, self.lexicon, self.facets, in_zh=self.zh.__contains__, in_en=self.en.__contains__, use_gloss=self.weights.use_gloss)
@@ -167,9 +179,11 @@ class Searcher:
         scored = [self.dense.score(v, rows, d) for v, d in zip(qvecs, dense)]
         best = self.dense.best_sentences(qvecs, rows, scored, self.sentences) if self.sentences is not None else []
         words = concepts(q, self.lexicon)
+        langs = self.columns["lang"]
+        cross = self.cross.z(q.text, rows, langs, q.lang) if self.cross is not None and self.weights.cross_encoder else None
         return Features(
             rows=rows,
-            lang=self.columns["lang"][rows],
+            lang=langs[rows],
             query_lang=q.lang,
             dense=scored[0],
             dense_translated=scored[1] if len(scored) > 1 else np.zeros(len(rows), np.float32),
@@ -179,6 +193,7 @@ class Searcher:
             concepts=len(words),
             sentence=best[0] if best else None,
             sentence_translated=best[1] if len(best) > 1 else None,
+            cross=cross,
         )
 
     def facet_matches(self, q: Query, rows: np.ndarray) -> np.ndarray | None:
@@ -215,7 +230,7 @@ class Searcher:
             hits=hits,
             abstained=level == "none" or not hits,
             confidence=conf,
-            notices=q.notices + ([f"this index has no sentence vectors, so passages are scored whole; {rebuild_hint(self.data.path.parent)}"] if self.missing_sentences() else []),
+            notices=q.notices + self.index_notices(),
             understood={
                 "mechanisms": q.mechanisms,
                 "measures": q.measures,

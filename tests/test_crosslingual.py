@@ -1,0 +1,115 @@
+"""Cross-language vectors (crossvec.py): a second encoder scores passages in the other language than the question's."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from conftest import HashEncoder
+
+import citeqa.crossvec as crossvec
+from citeqa.add import add_source
+from citeqa.build import build_index
+from citeqa.crossvec import CrossEncoder
+from citeqa.fusion import Features, Weights, fuse
+from citeqa.searcher import Searcher
+
+ARTICLE = "# 科技资源统筹\n\n欧洲研究基础设施战略论坛每隔几年发布一次路线图，用于遴选新的研究基础设施项目。\n\n各国政府通过联合资助的方式分担大型设施的建设费用。\n"
+FUNDING = "# Funding\n\nThe construction of a research infrastructure is paid for by the member countries that join it, in shares they agree on.\n"
+WEATHER = "# Weather\n\nThe forecast for the coast says heavy rain will fall on Sunday, with strong winds in the afternoon.\n"
+QUESTION = "研究基础设施的建设费用由谁支付？"
+
+
+@pytest.fixture()
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in (("article.md", ARTICLE), ("funding.md", FUNDING), ("weather.md", WEATHER)):
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture()
+def counted(monkeypatch):
+    """Counts the passages the cross-language encoder encodes (questions are one text per call)."""
+    seen = {"texts": 0}
+    real = CrossEncoder.encode.__func__
+
+    def encode(cls, texts, progress=False):
+        seen["texts"] += len(texts)
+        return real(cls, texts, progress)
+
+    monkeypatch.setattr(CrossEncoder, "encode", classmethod(encode))
+    return seen
+
+
+def test_the_cross_language_encoder_matches_a_chinese_sentence_to_its_english_translation():
+    zh, en, other = CrossEncoder.encode(["研究基础设施的建设费用由成员国分担。", "The member countries share the cost of building the research infrastructure.",
+                                         "Heavy rain will fall on the coast on Sunday."])
+    assert abs(float(np.linalg.norm(zh)) - 1) < 1e-4 and zh.shape == (crossvec.DIM,)
+    assert float(zh @ en) > float(zh @ other) + 0.2
+
+
+def test_a_chinese_question_scores_english_passages_with_the_second_encoder_and_chinese_ones_without(corpus, tmp_path):
+    index = tmp_path / "index"
+    build_index(corpus, index, encoder=HashEncoder(), progress=False)
+    s = Searcher.load(index, encoder=HashEncoder())
+    assert s.cross is not None and len(s.cross) == len(s.chunks) and s.data.manifest["cross"] is True
+    f = s.features(s.understand(QUESTION))
+    text = {int(r): s.chunks[int(r)].text for r in f.rows}
+    en = {r: float(z) for r, z in zip(f.rows, f.cross) if s.chunks[int(r)].lang == "en"}
+    assert all(z == 0 for r, z in zip(f.rows, f.cross) if s.chunks[int(r)].lang == "zh")  # e5 alone within the question's language
+    funding = next(r for r in en if "paid for" in text[r])
+    weather = next(r for r in en if "rain" in text[r])
+    assert en[funding] > en[weather] + 1.0  # calibrated z: the answering English passage stands out
+    blended = f.with_cross(Weights().cross_encoder)
+    zh = f.lang == "zh"
+    assert np.array_equal(blended.dense[zh], f.dense[zh]) and not np.array_equal(blended.dense[~zh], f.dense[~zh])
+    assert s.with_weights(cross_encoder=0.0).features(s.understand(QUESTION)).cross is None  # weights without it encode nothing
+
+
+def test_the_share_blends_only_other_language_passages():
+    f = Features(rows=np.arange(3), lang=np.array(["zh", "en", "en"]), query_lang="zh", dense=np.array([0.6, 0.5, 2.0], np.float32),
+                 dense_translated=np.zeros(3, np.float32), lexical_zh=np.zeros(3, np.float32), lexical_en=np.zeros(3, np.float32),
+                 cross=np.array([0.0, 4.0, 0.0], np.float32))
+    none = replace(f, cross=None)
+    assert np.allclose(f.with_cross(0.5).dense, [0.6, 2.25, 1.0]) and f.with_cross(0.0) is f and none.with_cross(0.5) is none
+    w = replace(Weights(), shared_abs=0.0, same_language=0.0, dense_rel=0.0, sentence=0.0)
+    assert int(np.argmax(fuse(f, replace(w, cross_encoder=0.0)))) == 2 and int(np.argmax(fuse(f, w))) == 1
+
+
+def test_rebuilds_reuse_cross_vectors_and_a_grown_build_encodes_only_new_passages(corpus, tmp_path, counted):
+    index = tmp_path / "index"
+    build_index(corpus, index, encoder=HashEncoder(), progress=False)
+    first = Searcher.load(index, encoder=HashEncoder()).cross
+    assert counted["texts"] == len(first)
+    build_index(corpus, index, encoder=HashEncoder(), progress=False, force=True)  # every file read again, vectors reused by text
+    assert counted["texts"] == len(first)
+    add_source(corpus, "board.md", b"# Board\n\nThe board of the forum meets twice a year to review the roadmap.\n")
+    report = build_index(corpus, index, encoder=HashEncoder(), progress=False)
+    grown = Searcher.load(index, encoder=HashEncoder())
+    assert report.grown and counted["texts"] == len(grown.chunks) and len(grown.cross) == len(grown.chunks)
+    assert np.array_equal(np.asarray(grown.cross.vectors[: len(first)]), np.asarray(first.vectors))
+    assert set(grown.cross.calibration.samples) == {"zh", "en"}
+
+
+def test_an_index_built_with_no_cross_keeps_that_choice_and_an_older_index_says_it_lacks_them(corpus, tmp_path, counted, monkeypatch):
+    index = tmp_path / "index"
+    build_index(corpus, index, encoder=HashEncoder(), progress=False, cross=False)
+    s = Searcher.load(index, encoder=HashEncoder())
+    assert s.cross is None and counted["texts"] == 0 and not s.missing_cross() and not s.index_notices()
+    assert build_index(corpus, index, encoder=HashEncoder(), progress=False).up_to_date  # a plain rebuild keeps the choice
+    assert s.search(QUESTION).hits  # e5 alone still ranks every passage
+    build_index(corpus, index, encoder=HashEncoder(), progress=False, cross=True)
+    assert Searcher.load(index, encoder=HashEncoder()).cross is not None
+
+    older = tmp_path / "older"
+    monkeypatch.setattr(crossvec.CrossVectors, "save", lambda self, folder: None)  # as built before cross-language vectors
+    build_index(corpus, older, encoder=HashEncoder(), progress=False)
+    monkeypatch.undo()
+    old = Searcher.load(older, encoder=HashEncoder())
+    assert old.cross is None and old.missing_cross()
+    assert any("no cross-language vectors" in n and "citeqa build" in n for n in old.search(QUESTION).notices)
+    assert not build_index(corpus, older, encoder=HashEncoder(), progress=False).up_to_date  # a rebuild adds them
+    assert Searcher.load(older, encoder=HashEncoder()).cross is not None
