@@ -55,7 +55,7 @@ def test_a_chinese_question_scores_english_passages_with_the_second_encoder_and_
     index = tmp_path / "index"
     build_index(corpus, index, encoder=HashEncoder(), progress=False)
     s = Searcher.load(index, encoder=HashEncoder())
-    assert s.cross is not None and len(s.cross) == len(s.chunks) and s.data.manifest["cross"] is True
+    assert s.cross is not None and len(s.cross) == len(s.chunks) and s.data.manifest["cross_encoder"] == crossvec.NAME
     f = s.features(s.understand(QUESTION))
     text = {int(r): s.chunks[int(r)].text for r in f.rows}
     en = {r: float(z) for r, z in zip(f.rows, f.cross) if s.chunks[int(r)].lang == "en"}
@@ -79,7 +79,7 @@ def test_the_share_blends_only_other_language_passages():
     assert int(np.argmax(fuse(f, replace(w, cross_encoder=0.0)))) == 2 and int(np.argmax(fuse(f, w))) == 1
 
 
-def test_rebuilds_reuse_cross_vectors_and_a_grown_build_encodes_only_new_passages(corpus, tmp_path, counted):
+def test_rebuilds_reuse_cross_vectors_and_a_grown_build_encodes_only_new_passages(corpus, tmp_path, counted, monkeypatch):
     index = tmp_path / "index"
     build_index(corpus, index, encoder=HashEncoder(), progress=False)
     first = Searcher.load(index, encoder=HashEncoder()).cross
@@ -92,6 +92,11 @@ def test_rebuilds_reuse_cross_vectors_and_a_grown_build_encodes_only_new_passage
     assert report.grown and counted["texts"] == len(grown.chunks) and len(grown.cross) == len(grown.chunks)
     assert np.array_equal(np.asarray(grown.cross.vectors[: len(first)]), np.asarray(first.vectors))
     assert set(grown.cross.calibration.samples) == {"zh", "en"}
+    import citeqa.build
+
+    monkeypatch.setattr(citeqa.build, "CROSS_NAME", "another-cross-encoder")  # vectors of another model are never reused
+    build_index(corpus, index, encoder=HashEncoder(), progress=False, force=True)
+    assert counted["texts"] == 2 * len(grown.chunks)
 
 
 def test_an_index_built_with_no_cross_keeps_that_choice_and_an_older_index_says_it_lacks_them(corpus, tmp_path, counted, monkeypatch):

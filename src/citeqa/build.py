@@ -28,7 +28,7 @@ from .passage import lexical_text, passage_text, text_hash
 from .searchfiles import search_writer
 from .sentvec import FOLDER as SENTENCES, SentenceVectors, encode_sentences, join
 from .cite import citing_rows
-from .crossvec import FOLDER as CROSS, CrossVectors, encode_cross
+from .crossvec import FOLDER as CROSS, NAME as CROSS_NAME, CrossVectors, encode_cross
 from .store import VECTOR_FILES, IndexError_, current_build, load_index, read_manifest, verify_files, write_index
 
 
@@ -141,7 +141,8 @@ def build_index(
     growth = None if force or live is None else find_growth(live, documents, enc.name, chunk_config.signature(), store, json.loads(json.dumps(facets.to_json())))
     known, rows = _cached_vectors(index_dir, enc.name, live)
     earlier = _cached(index_dir, live, SENTENCES, SentenceVectors.load) if rows and want else None
-    earlier_cross = _cached(index_dir, live, CROSS, CrossVectors.load) if rows and want_cross else None
+    same_model = live is not None and live.manifest.get("cross_encoder") == CROSS_NAME
+    earlier_cross = _cached(index_dir, live, CROSS, CrossVectors.load) if rows and want_cross and same_model else None
     if growth and (len(known) != growth.n or any(w and (e is None or len(e) != growth.n) for w, e in ((want, earlier), (want_cross, earlier_cross)))):
         growth = None
     report.grown = growth is not None
@@ -193,6 +194,7 @@ def build_index(
         "normalized": True,
         "sentences": want,
         "cross": want_cross,
+        "cross_encoder": CROSS_NAME if want_cross else None,
         "build_key": key,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "corpus": str(corpus_dir),

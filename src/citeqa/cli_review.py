@@ -77,6 +77,8 @@ def info(
         "dim": manifest["dim"],
         "store": manifest["store"],
         "chunker": manifest["chunker"],
+        "sentences": bool(manifest.get("sentences")),
+        "cross_encoder": manifest.get("cross_encoder"),
         "built_at": manifest["built_at"],
         "passages": len(data.chunks),
         "bytes_on_disk": size,
@@ -99,6 +101,7 @@ def info(
         if facet != "doc":
             out.print(f"--{facet}: {', '.join(values) or '(none)'}")
     backend = f" · encoded with {manifest['encoder_backend']}" if manifest.get("encoder_backend") else ""
+    backend += f" · across languages also {manifest['cross_encoder']}" if manifest.get("cross_encoder") else ""
     out.print(f"built {manifest['built_at']} · chunker {manifest['chunker']}{backend} · {data.path}")
 
 
