@@ -121,7 +121,8 @@ def test_a_second_encoder_gives_real_dense_scores(tmp_path):
 
 
 @pytest.mark.parametrize("question", ["What is a good recipe for banana bread?", "明天北京天气怎么样？", "xqzt plmk vvbr",
-                                      "什么是光合作用？"])  # one word whose parts (合作 "cooperate", 作用 "function") are on topic
+                                      "什么是光合作用？",  # one word whose parts (合作 "cooperate", 作用 "function") are on topic
+                                      "Who won the football world cup in 2018?"])  # the article says 世界 "world" and 2018
 def test_off_topic_questions_are_abstained_on(searcher, question):
     result = searcher.search(question, k=5)
     assert result.abstained and result.understood["support"] == "none"

@@ -29,8 +29,8 @@ WORDS = {f"words-{i}": [question([4, 2], [0.2, 0.6], answer=1)] for i in range(3
 MEANING = {"meaning": [question([1, 1, 4], [0.5, 0.5, 0.05], answer=2)]}
 PREPARED = WORDS | MEANING
 GROUPS = {name: name.split("-")[0] for name in PREPARED}
-LEXICAL = replace(Weights(), dense_rel=0.0, lexical=2.0)
-BALANCED = replace(Weights(), dense_rel=0.0, lexical=0.5)
+LEXICAL = replace(Weights(), dense_rel=0.0, lexical_rel=0.0, lexical=2.0)
+BALANCED = replace(Weights(), dense_rel=0.0, lexical_rel=0.0, lexical=0.5)
 
 
 def test_family_scores_pool_a_familys_sets():

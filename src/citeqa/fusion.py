@@ -70,9 +70,12 @@ class Weights:
     abstain_below: float = 0.0078  # P(answerable) under which the search abstains
 
     def other_channels(self) -> "Weights":
-        """Without the shared-word terms and the same-language handicap: the ranking the
-        off-topic rule reads (coverage.py), so it never judges passages by the count that chose them."""
-        return replace(self, shared_rel=0.0, shared_abs=0.0, same_language=0.0)
+        """Without the shared-word terms, the relative lexical term and the same-language handicap: the
+        ranking the off-topic rule reads (coverage.py), so it never judges passages by the count that
+        chose them. The relative lexical term goes too: it gives each language's best word match full
+        credit however little it shares, which put "good" + "recipe" (良好, 做法) among the article's
+        five passages for a banana-bread question."""
+        return replace(self, shared_rel=0.0, shared_abs=0.0, same_language=0.0, lexical_rel=0.0)
 
 
 @dataclass(frozen=True)
