@@ -19,7 +19,7 @@ import numpy as np
 
 from .chunk import ChunkConfig, chunk_document
 from .corpus import MANIFEST, CorpusError, load_corpus
-from .embed import DEFAULT_ENCODER, Encoder, get_encoder
+from .embed import DEFAULT_ENCODER, Encoder, get_encoder, reuse_or_encode
 from .facets import Facets
 from .incremental import find_growth, read_documents, source_key
 from .ingest import IngestError, load_document
@@ -28,7 +28,7 @@ from .passage import lexical_text, passage_text, text_hash
 from .searchfiles import search_writer
 from .sentvec import FOLDER as SENTENCES, SentenceVectors, encode_sentences, join
 from .cite import citing_rows
-from .crossvec import FOLDER as CROSS, NAME as CROSS_NAME, CrossVectors, encode_cross
+from .crossvec import DIM as CROSS_DIM, FOLDER as CROSS, NAME as CROSS_NAME, CrossEncoder, CrossVectors
 from .store import VECTOR_FILES, IndexError_, current_build, load_index, read_manifest, verify_files, write_index
 
 
@@ -159,14 +159,11 @@ def build_index(
     hashes = [text_hash(t) for t in texts]
     at = np.fromiter((rows.get(h, -1) for h in hashes), np.int64, len(hashes))
     todo = np.flatnonzero(at < 0)
-    vectors = np.empty((len(chunks), enc.dim), np.float32)
-    if len(todo) < len(chunks):
-        vectors[at >= 0] = known[at[at >= 0]]  # one gather from the live build's vector file
-    if len(todo):
-        vectors[todo] = enc.encode_passages([texts[i] for i in todo], progress=progress)
+    vectors = reuse_or_encode(texts, at, known, lambda t: enc.encode_passages(t, progress=progress), enc.dim)
     report.embedded, report.reused = len(todo), len(chunks) - len(todo) + (growth.n if growth else 0)
     sentvecs = encode_sentences(chunks, enc, [earlier.of(int(r)) if earlier is not None and r >= 0 else None for r in at], progress) if want else None
-    crossvecs = encode_cross(texts, earlier_cross.vectors if earlier_cross is not None else None, at, progress) if want_cross else None
+    crossvecs = reuse_or_encode(texts, at, earlier_cross.vectors if earlier_cross is not None else None,
+                                lambda t: CrossEncoder.encode(t, progress=progress), CROSS_DIM, np.float16) if want_cross else None
     if growth:
         vectors = np.concatenate([known, vectors])
         if sentvecs is not None:  # a grown build that wants sentences has the live build's (checked above)

@@ -119,15 +119,3 @@ class CrossVectors:
         cos = np.asarray(self.vectors[picked], np.float32) @ qvec
         out[other] = DenseChannel(None, self.calibration, langs, None).z(qvec, picked, cos)
         return out
-
-
-def encode_cross(texts: list[str], reuse: np.ndarray | None, at: np.ndarray, progress: bool = False) -> np.ndarray:
-    """USE vectors of `texts` (float16); row i is copied from `reuse[at[i]]` when `at[i] >= 0` (an unchanged passage)."""
-    out = np.empty((len(texts), DIM), np.float16)
-    have = at >= 0 if reuse is not None else np.zeros(len(texts), bool)
-    if have.any():
-        out[have] = reuse[at[have]]
-    todo = np.flatnonzero(~have)
-    if len(todo):
-        out[todo] = CrossEncoder.encode([texts[i] for i in todo], progress=progress)
-    return out

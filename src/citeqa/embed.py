@@ -32,6 +32,19 @@ class Encoder(Protocol):
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
 
 
+def reuse_or_encode(texts: list[str], at: np.ndarray, known: np.ndarray | None, encode, dim: int, dtype=np.float32) -> np.ndarray:
+    """Vectors of `texts`: row i copied from `known[at[i]]` when `at[i] >= 0` (an unchanged passage), the rest
+    encoded in one `encode(list_of_texts)` call. With `known` None every text is encoded."""
+    out = np.empty((len(texts), dim), dtype)
+    have = at >= 0 if known is not None else np.zeros(len(texts), bool)
+    if have.any():
+        out[have] = known[at[have]]  # one gather from the live build's vector file
+    todo = np.flatnonzero(~have)
+    if len(todo):
+        out[todo] = encode([texts[i] for i in todo])
+    return out
+
+
 def _batched(encode, texts: list[str], progress: bool, desc: str) -> np.ndarray:
     from tqdm import tqdm  # only batches of passages show progress: a question never imports it
 
