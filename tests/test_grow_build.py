@@ -69,6 +69,19 @@ def test_a_changed_document_rebuilds_everything(corpus, tmp_path):
     assert not report.grown and not report.up_to_date
 
 
+def test_a_newer_lexicon_recipe_makes_the_lexicon_again_and_reuses_the_vectors(corpus, tmp_path, monkeypatch):
+    import citeqa.lexicon as lexicon
+
+    index = tmp_path / "index"
+    before = build_index(corpus, index, encoder=HashEncoder(), progress=False).chunks
+    add_source(corpus, "roadmap.md", ENGLISH.encode())
+    monkeypatch.setattr(lexicon, "RECIPE", lexicon.RECIPE + 1)  # a citeqa whose dictionary reading changed
+    report = build_index(corpus, index, encoder=HashEncoder(), progress=False)
+    assert not report.grown and not report.up_to_date and report.reused == before  # old lexicon not extended; vectors kept
+    assert load_index(index).extras["lexicon"]["recipe"] == lexicon.RECIPE
+    assert build_index(corpus, index, encoder=HashEncoder(), progress=False).up_to_date
+
+
 def test_force_rebuilds_even_when_documents_were_only_added(corpus, tmp_path):
     index = tmp_path / "index"
     build_index(corpus, index, encoder=HashEncoder(), progress=False)

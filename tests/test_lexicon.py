@@ -175,3 +175,13 @@ def test_mining_is_not_tied_to_the_article() -> None:
     assert ("International Atomic Energy Agency", "国际原子能机构") in gloss
     assert lex.expand_acronyms("IEA") == {"IEA": ["International Energy Agency", "国际能源署"]}
     assert "国际能源署" in terms(lex.translate_en("What does the IEA update?"))
+
+
+def test_a_note_after_a_dictionary_sense_does_not_drop_it() -> None:
+    from citeqa.cedict import all_definitions
+
+    assert all_definitions("欧洲") == ("Europe",) and "World Bank" in all_definitions("世界银行")  # "Europe (abbr. for 欧罗巴洲)"
+    assert "Canada" not in all_definitions("加")  # one character stands for 加拿大 only inside compounds
+    assert all_definitions("三浦") == ()  # "Miura (Japanese surname …)": a name, not a translation
+    lex = Lexicon.build(["欧洲和亚洲的研究设施由成员国共同出资运行。"])
+    assert {"Europe", "Asia"} <= set(terms(lex.translate_zh("欧洲和亚洲的研究设施")))

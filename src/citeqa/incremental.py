@@ -72,10 +72,10 @@ def _postings(search: Path) -> dict[str, Any] | None:
 
 
 def _grown_lexicon(saved: dict[str, Any] | None, texts: list[str]) -> Any:
-    from .lexicon import Lexicon
+    from .lexicon import RECIPE, Lexicon
     from .lexicon_build import extend
 
-    if not saved:
+    if not saved or saved.get("recipe", 1) != RECIPE:  # pairs made by an older recipe: the lexicon is made again
         return None
     try:
         return extend(Lexicon.from_json(saved), texts)

@@ -26,9 +26,10 @@ from .cedict import dictionary_words
 from .cooccur import Cooccurrence
 from .termtable import MAX_ALTERNATIVES, TermTable
 
-__all__ = ["Lexicon", "TermPair", "WeightedTerm", "dictionary_words", "MAX_ALTERNATIVES", "FORMAT_VERSION"]
+__all__ = ["Lexicon", "TermPair", "WeightedTerm", "dictionary_words", "MAX_ALTERNATIVES", "FORMAT_VERSION", "RECIPE"]
 
 FORMAT_VERSION = 2
+RECIPE = 2  # what the pairs of a corpus are (dictionary cleaning, mining rules): a build with another recipe makes its lexicon again
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Lexicon:
         t = self._table
         return {
             "version": FORMAT_VERSION,
+            "recipe": RECIPE,
             "pairs": [[p.en, p.zh, p.source, p.weight] for p in self._pairs],
             "freq": t.freq,
             "latin": t.latin,
