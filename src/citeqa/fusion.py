@@ -66,8 +66,8 @@ class Weights:
     use_cedict: bool = True  # dictionary query translation
     use_doc_expansion: bool = True  # English glosses indexed with each Chinese passage
     # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
-    abstain_model: tuple[float, ...] = (-16.8277, 6.2661)
-    abstain_below: float = 0.0078  # P(answerable) under which the search abstains
+    abstain_model: tuple[float, ...] = (-17.0202, 6.334)
+    abstain_below: float = 0.0073  # P(answerable) under which the search abstains
 
     def other_channels(self) -> "Weights":
         """Without the shared-word terms, the relative lexical term and the same-language handicap: the
