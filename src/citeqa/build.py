@@ -123,8 +123,7 @@ def build_index(
     previous = read_manifest(index_dir)
     want = sentences if sentences is not None else bool((previous or {}).get("sentences", True))
     want_cross = cross if cross is not None else bool((previous or {}).get("cross", True))
-    from .lexicon import RECIPE as LEXICON_RECIPE
-
+    from .lexicon import RECIPE as LEXICON_RECIPE  # in the key: a citeqa that reads the dictionary differently makes the lexicon again
     key = _build_key(f"{enc.name}|{store}|{milvus_uri or ''}|lexicon {LEXICON_RECIPE}" + ("" if want else "|whole passages") + ("" if want_cross else "|one encoder"),
                      chunk_config.signature(), documents, corpus_dir)
     has = {f: f"search/{f}/vectors.npy" in (previous or {}).get("files", {}) for f in (SENTENCES, CROSS)}
