@@ -63,9 +63,11 @@ def plain_dense(searcher, rows: list[Prepared]) -> dict[str, dict[str, dict[str,
     return {m: {d: _metrics(r) for d, r in by.items()} for m, by in ranks.items()}
 
 
-def nested(prepared: dict[str, list[Prepared]], groups: dict[str, str], uses: dict[str, set[str]], shares: tuple[float, ...] = SHARES) -> dict:
-    """Per family left out: the (share, weights) best on the other families, scored on it."""
-    cands = [replace(Weights(), cross_encoder=sh, **dict(zip(GRID, v))) for sh in shares for v in itertools.product(*GRID.values())]
+def nested(prepared: dict[str, list[Prepared]], groups: dict[str, str], uses: dict[str, set[str]], shares: tuple[float, ...] = SHARES,
+           field: str = "cross_encoder") -> dict:
+    """Per family left out: the (share, weights) best on the other families, scored on it; `field` is the
+    weight the shares are values of (USE's share by default)."""
+    cands = [replace(Weights(), **{field: sh}, **dict(zip(GRID, v))) for sh in shares for v in itertools.product(*GRID.values())]
     grid = score_grid(prepared, cands, progress=False)
     names = list(prepared)
     held_scores, picks = {}, {}
@@ -75,7 +77,7 @@ def nested(prepared: dict[str, list[Prepared]], groups: dict[str, str], uses: di
         i = int(np.argmax(grid_objectives(grid, train, groups)))
         one = GridScores([cands[i]], {n: v[i : i + 1] for n, v in grid.values.items()})
         w = choose({n: prepared[n] for n in train}, Weights(), groups, one)
-        picks[held] = w.cross_encoder
+        picks[held] = getattr(w, field)
         held_scores.update({n: score(prepared[n], w) for n in names if groups[n] == held})
     objective = grid_objectives(grid, names, groups)
     per = len(cands) // len(shares)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-OFF = dict(dense=0.0, dense_cross=0.0, lexical=0.0, lexical_cross=0.0, lexical_rel=0.0, dense_rel=0.0, shared_rel=0.0, shared_abs=0.0, same_language=0.0, facet_boost=0.0)
+OFF = dict(dense=0.0, dense_cross=0.0, lexical=0.0, lexical_cross=0.0, lexical_rel=0.0, dense_rel=0.0, shared_rel=0.0, shared_abs=0.0, same_language=0.0, facet_boost=0.0, answer_type=0.0)
 
 ABLATIONS: dict[str, dict[str, Any]] = {
     "dense only": dict(OFF, dense=1.0),
@@ -19,6 +19,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "− same-language handicap": dict(same_language=0.0),
     "− best sentence (whole passages only)": dict(sentence=0.0),
     "− cross-language encoder (e5 alone)": dict(cross_encoder=0.0),
+    "− answer type (numbers for how-many / when questions)": dict(answer_type=0.0),
     "+ facet boost (0.15)": dict(facet_boost=0.15),
     "RRF instead of weighted fusion": dict(method="rrf"),
 }

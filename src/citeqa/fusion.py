@@ -58,6 +58,7 @@ class Weights:
     shared_rel: float = 0.0  # the question's words in the passage, relative to its language's best candidate
     shared_abs: float = 1.0  # the share of the question's words in the passage
     same_language: float = -0.25  # added to passages in the question's language (negative: a handicap)
+    answer_type: float = 0.5  # added in the ranking to passages that state a quantity a question asks for (answertype.py)
     facet_boost: float = 0.0  # soft boost for passages tagged with a facet the question names
     method: str = "weighted"  # "weighted" | "rrf"
     rrf_k: int = 60
@@ -94,6 +95,7 @@ class Features:
     sentence: np.ndarray | None = None  # dense z of the better of the passage and its best sentence (question as asked)
     sentence_translated: np.ndarray | None = None  # the same for the rendering
     cross: np.ndarray | None = None  # the cross-language encoder's z of the question as asked (other-language passages; crossvec.py)
+    quantity: np.ndarray | None = None  # 1 where the question asks for a quantity or date and the passage states one (answertype.py)
 
     def with_cross(self, share: float) -> "Features":
         """The question-as-asked dense scores of other-language passages blended with the cross-language encoder's."""
@@ -185,9 +187,18 @@ def fuse(f: Features, w: Weights, boost: np.ndarray | None = None) -> np.ndarray
     return scores
 
 
+def ranked_scores(f: Features, fused: np.ndarray, w: Weights) -> np.ndarray:
+    """What the ranking orders by: the fused score, plus the answer-type term for a passage that states the
+    quantity the question asks for. The term orders passages; it is not evidence that the corpus answers
+    (`evidence` reads the fused score alone), so numbers in a corpus do not make a "how many" question answerable."""
+    if w.answer_type and f.quantity is not None and w.method != "rrf":
+        return (fused + w.answer_type * f.quantity).astype(np.float32)
+    return fused
+
+
 def ranking(f: Features, fused: np.ndarray, w: Weights) -> np.ndarray:
     """Candidate positions, best first."""
-    return np.argsort(-fused, kind="stable")
+    return np.argsort(-ranked_scores(f, fused, w), kind="stable")
 
 
 def evidence(f: Features, fused: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from .cite import Citer
 from .dense import Calibration, DenseChannel
 from .embed import Encoder, encoder_spec, get_encoder
 from .facets import Facets
-from .fusion import Features, Weights, confidence, evidence, fuse, ranking, support
+from .fusion import Features, Weights, confidence, evidence, fuse, ranked_scores, support
 from .lexical import ChannelResult, LexicalIndex
 from .lexicon import Lexicon
 from .models import Reference, SearchResult
@@ -32,6 +32,7 @@ from .sentvec import FOLDER as SENTENCES, SentenceVectors
 from .crossvec import FOLDER as CROSS, CrossVectors
 from .store import IndexData, IndexError_, load_index, read_manifest
 from .abstain import unsupported_terms
+from .answertype import asks_quantity, states_quantity
 from .coverage import concepts, is_off_topic, shared
 
 SEARCH_DIR = "search"
@@ -194,6 +195,7 @@ class Searcher:
             sentence=best[0] if best else None,
             sentence_translated=best[1] if len(best) > 1 else None,
             cross=cross,
+            quantity=states_quantity(self.chunks[int(r)].text for r in rows) if self.weights.answer_type and asks_quantity(q.text) else None,
         )
 
     def facet_matches(self, q: Query, rows: np.ndarray) -> np.ndarray | None:
@@ -213,9 +215,10 @@ class Searcher:
         started = time.perf_counter() if started is None else started
         boost = self.facet_matches(q, f.rows)
         fused = fuse(f, self.weights, boost)
-        order = ranking(f, fused, self.weights)
+        shown = ranked_scores(f, fused, self.weights)
+        order = np.argsort(-shown, kind="stable")
         ranked = [int(f.rows[i]) for i in order]
-        score_of = {int(f.rows[i]): float(fused[i]) for i in order[: max(4 * k, 50)]}
+        score_of = {int(f.rows[i]): float(shown[i]) for i in order[: max(4 * k, 50)]}
         top = self.cover_entities(q, ranked, max(1, k))
         conf = confidence(evidence(f, fused), self.weights) if len(order) else 0.0
         unsupported = unsupported_terms(q, self.zh, self.en, self.lexicon)
