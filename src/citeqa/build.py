@@ -28,7 +28,7 @@ from .passage import lexical_text, passage_text, text_hash
 from .searchfiles import search_writer
 from .sentvec import FOLDER as SENTENCES, SentenceVectors, encode_sentences, join
 from .cite import citing_rows
-from .crossvec import DIM as CROSS_DIM, FOLDER as CROSS, NAME as CROSS_NAME, CrossEncoder, CrossVectors
+from .crossvec import FOLDER as CROSS, NAME as CROSS_NAME, SENTENCES as CROSS_SENTENCES, CrossVectors, build as build_cross
 from .store import VECTOR_FILES, IndexError_, current_build, load_index, read_manifest, verify_files, write_index
 
 
@@ -126,8 +126,9 @@ def build_index(
     from .lexicon import RECIPE as LEXICON_RECIPE  # in the key: a citeqa that reads the dictionary differently makes the lexicon again
     key = _build_key(f"{enc.name}|{store}|{milvus_uri or ''}|lexicon {LEXICON_RECIPE}" + ("" if want else "|whole passages") + ("" if want_cross else "|one encoder"),
                      chunk_config.signature(), documents, corpus_dir)
-    has = {f: f"search/{f}/vectors.npy" in (previous or {}).get("files", {}) for f in (SENTENCES, CROSS)}
-    if previous and previous.get("build_key") == key and not force and (has[SENTENCES] or not want) and (has[CROSS] or not want_cross):
+    files = (previous or {}).get("files", {})
+    has_sentences, has_cross = (all(f"search/{f}/vectors.npy" in files for f in need) for need in ((SENTENCES,), (CROSS, f"{CROSS}/{CROSS_SENTENCES}")))
+    if previous and previous.get("build_key") == key and not force and (has_sentences or not want) and (has_cross or not want_cross):
         try:
             load_index(index_dir, encoder=enc.name, chunker=chunk_config.signature())
             report.up_to_date = True
@@ -144,7 +145,8 @@ def build_index(
     earlier = _cached(index_dir, live, SENTENCES, SentenceVectors.load) if rows and want else None
     same_model = live is not None and live.manifest.get("cross_encoder") == CROSS_NAME
     earlier_cross = _cached(index_dir, live, CROSS, CrossVectors.load) if rows and want_cross and same_model else None
-    if growth and (len(known) != growth.n or any(w and (e is None or len(e) != growth.n) for w, e in ((want, earlier), (want_cross, earlier_cross)))):
+    whole_cross = earlier_cross if earlier_cross is not None and earlier_cross.sentences is not None else None  # growth keeps its rows
+    if growth and (len(known) != growth.n or any(w and (e is None or len(e) != growth.n) for w, e in ((want, earlier), (want_cross, whole_cross)))):
         growth = None
     report.grown = growth is not None
     every = growth.old + growth.new if growth else documents  # a grown build keeps the old passages' rows, first
@@ -163,14 +165,11 @@ def build_index(
     vectors = reuse_or_encode(texts, at, known, lambda t: enc.encode_passages(t, progress=progress), enc.dim)
     report.embedded, report.reused = len(todo), len(chunks) - len(todo) + (growth.n if growth else 0)
     sentvecs = encode_sentences(chunks, enc, [earlier.of(int(r)) if earlier is not None and r >= 0 else None for r in at], progress) if want else None
-    crossvecs = reuse_or_encode(texts, at, earlier_cross.vectors if earlier_cross is not None else None,
-                                lambda t: CrossEncoder.encode(t, progress=progress), CROSS_DIM, np.float16) if want_cross else None
+    crossvecs = build_cross(chunks, texts, at, earlier_cross, list(growth.langs) if growth else [], progress) if want_cross else None
     if growth:
         vectors = np.concatenate([known, vectors])
         if sentvecs is not None:  # a grown build that wants sentences has the live build's (checked above)
             sentvecs = join(earlier, sentvecs)
-        if crossvecs is not None:  # the same for the cross-language vectors
-            crossvecs = np.concatenate([np.asarray(earlier_cross.vectors), crossvecs])
 
     from .lexicon import Lexicon
     from .milvus_lexical import field_name
@@ -184,7 +183,7 @@ def build_index(
         if sentvecs is not None:
             sentvecs.save(folder / "search" / SENTENCES)
         if crossvecs is not None:
-            CrossVectors.fit(crossvecs, (list(growth.langs) if growth else []) + [c.lang for c in chunks]).save(folder / "search" / CROSS)
+            crossvecs.save(folder / "search" / CROSS)
     manifest = {
         "encoder": enc.name,
         "encoder_backend": getattr(enc, "backend", None),

@@ -10,8 +10,12 @@ language than the question's the dense score of the question as asked is blended
 alone). USE's cosines are calibrated like e5's (`dense.Calibration`, per passage language), so
 the two z-scores mean the same thing before they are mixed.
 
-Stored per build in `search/crosslingual/`: `vectors.npy` (float16, one row per passage) and the
-calibration sample. Only candidates are scored, so a question reads a few hundred rows.
+As with e5 (sentvec.py), a candidate is scored by the better of its whole vector and its best
+sentence's: a long man page whose one sentence answers the question is not diluted by the rest.
+
+Stored per build in `search/crosslingual/`: `vectors.npy` (float16, one row per passage), the
+calibration sample and `sentences/` (each passage's sentence vectors, ragged). Only candidates are
+scored, so a question reads a few hundred rows and their sentences.
 """
 
 from __future__ import annotations
@@ -23,8 +27,12 @@ from typing import Any
 import numpy as np
 
 from .dense import Calibration, DenseChannel
+from .embed import reuse_or_encode
+from .models import Chunk
+from .sentvec import SentenceVectors, encode_sentences, join
 
 FOLDER = "crosslingual"  # inside the build's search folder
+SENTENCES = "sentences"  # inside FOLDER
 NAME = "use-multilingual-v3"  # recorded in the manifest: vectors of another model are not reused
 DIM = 512
 BATCH = 128  # passages per call: the progress bar moves per batch
@@ -83,14 +91,15 @@ def _cached_tokenizer(model: object) -> None:
 
 @dataclass(frozen=True)
 class CrossVectors:
-    """One USE vector per passage (row order of the index) and its per-language calibration."""
+    """One USE vector per passage (row order of the index), its per-language calibration, and each passage's sentences."""
 
     vectors: np.ndarray  # (passages, DIM) float16
     calibration: Calibration
+    sentences: SentenceVectors | None = None  # None for an index built before them: whole passages only
 
     @classmethod
-    def fit(cls, vectors: np.ndarray, langs: list[str]) -> "CrossVectors":
-        return cls(np.asarray(vectors, np.float16), Calibration.fit(np.asarray(vectors, np.float32), langs))
+    def fit(cls, vectors: np.ndarray, langs: list[str], sentences: SentenceVectors | None = None) -> "CrossVectors":
+        return cls(np.asarray(vectors, np.float16), Calibration.fit(np.asarray(vectors, np.float32), langs), sentences)
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -99,13 +108,15 @@ class CrossVectors:
         folder.mkdir(parents=True, exist_ok=True)
         np.save(folder / "vectors.npy", np.ascontiguousarray(self.vectors, np.float16))
         self.calibration.save(folder)
+        if self.sentences is not None:
+            self.sentences.save(folder / SENTENCES)
 
     @classmethod
     def load(cls, folder: Path) -> "CrossVectors | None":
         """The build's cross-language vectors, memory-mapped; None for an index built without them."""
         if not (folder / "vectors.npy").exists():
             return None
-        return cls(np.load(folder / "vectors.npy", mmap_mode="r"), Calibration.load(folder))
+        return cls(np.load(folder / "vectors.npy", mmap_mode="r"), Calibration.load(folder), SentenceVectors.load(folder / SENTENCES))
 
     def z(self, question: str, rows: np.ndarray, langs: np.ndarray, query_lang: str) -> np.ndarray | None:
         """Calibrated USE z of each candidate in the other language than the question's (0 for the others);
@@ -117,5 +128,32 @@ class CrossVectors:
         out = np.zeros(len(rows), np.float32)
         picked = rows[other]
         cos = np.asarray(self.vectors[picked], np.float32) @ qvec
+        if self.sentences is not None:
+            cos = np.maximum(cos, self.sentences.best(qvec, picked)[0])  # -inf where a passage has no sentences
         out[other] = DenseChannel(None, self.calibration, langs, None).z(qvec, picked, cos)
         return out
+
+
+class _SentenceEncoder:
+    """USE in the shape `sentvec.encode_sentences` takes."""
+
+    dim = DIM
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return CrossEncoder.encode(texts)
+
+
+def build(chunks: list[Chunk], texts: list[str], at: np.ndarray, earlier: "CrossVectors | None", old_langs: list[str],
+          progress: bool = False) -> CrossVectors:
+    """USE vectors of a build's passages and their sentences; passage i reuses `earlier`'s row `at[i]` when that is >= 0.
+
+    A grown build (`old_langs`: the live build's passages) keeps `earlier`'s rows first, so it needs
+    `earlier` with its sentences.
+    """
+    known = earlier.vectors if earlier is not None else None
+    vectors = reuse_or_encode(texts, at, known, lambda t: CrossEncoder.encode(t, progress=progress), DIM, np.float16)
+    kept = earlier.sentences if earlier is not None else None
+    sentences = encode_sentences(chunks, _SentenceEncoder(), [kept.of(int(r)) if kept is not None and r >= 0 else None for r in at], progress)
+    if old_langs:
+        vectors, sentences = np.concatenate([np.asarray(known), vectors]), join(kept, sentences)
+    return CrossVectors.fit(vectors, list(old_langs) + [c.lang for c in chunks], sentences)
