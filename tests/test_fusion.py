@@ -81,3 +81,16 @@ def test_a_question_with_no_candidates_gives_evidence_of_the_same_shape():
     found, empty = features([1, 2]), features([], lang=())
     shapes = {rerank(Prepared(item, "zh→zh", f, np.zeros(len(f.rows), bool), None, False), Weights())[1].shape for f in (found, empty)}
     assert len(shapes) == 1
+
+
+def test_a_shared_number_does_not_put_a_question_on_topic():
+    # "Who won the football world cup in 2018?": the best passages share "world" and "2018"
+    f = replace(features([2, 2], lang=("zh", "zh"), concepts=5), shared_numbers=np.array([1, 1]), numbers=1)
+    assert is_off_topic(f, Weights())
+    assert not is_off_topic(replace(f, shared_numbers=None, numbers=0), Weights())  # counted as a word, it would pass
+    assert not is_off_topic(replace(f, shared=np.array([3, 2])), Weights())  # two words besides the year: on topic
+
+
+def test_numbers_are_the_concepts_written_in_digits():
+    from citeqa.coverage import Concept
+    assert [Concept(w, ()).is_number for w in ("2018", "8080", "2.6.32", "ext4", "IPv6", "x86")] == [True, True, True, False, False, False]

@@ -35,6 +35,11 @@ class Concept:
     word: str
     forms: tuple[tuple[str, tuple[str, ...]], ...]  # (channel "zh" | "en", tokens that must all occur)
 
+    @property
+    def is_number(self) -> bool:
+        """A year, a port, a version: shared by chance by any dated or numbered text, so no sign of topic."""
+        return bool(re.fullmatch(r"\d[\d.,:/-]*", self.word))
+
 
 def concepts(q: Query, lexicon: Any) -> list[Concept]:
     """Content words of the question: English words, Chinese words of two or more characters, Latin tokens.
@@ -130,9 +135,12 @@ def is_off_topic(f: Features, w: Weights, boost: np.ndarray | None = None) -> bo
     良好 ("good") and 做法 ("recipe"). The other channels pick the passages; the rule reads them.
     The same-language handicap is left out too: it lifts translated passages, which share the
     question's words only through the dictionary (with it, 10 answerable suite questions of 428
-    were refused instead of 6).
+    were refused instead of 6). Numbers are left out of the count: "Who won the football world cup
+    in 2018?" shares "world" and "2018" with a policy article, which is not on its topic.
     """
+    words = f.concepts - f.numbers  # numbers rank passages (shared) but do not make one on topic
     if f.shared is None or not len(f.rows):
-        return off_topic(f.concepts, np.zeros(0, np.int32))
+        return off_topic(words, np.zeros(0, np.int32))
+    counts = f.shared if f.shared_numbers is None else f.shared - f.shared_numbers
     plain = fuse(f, w.other_channels(), boost)
-    return off_topic(f.concepts, f.shared[np.argsort(-plain, kind="stable")[:TOP]])
+    return off_topic(words, counts[np.argsort(-plain, kind="stable")[:TOP]])

@@ -27,6 +27,8 @@ Language symmetry is the point. Each candidate passage is scored by
   that advantage. With it the absolute share beat the relative one in every held-out fold
   (without it, the absolute share buried the article's English sources under its Chinese text).
 No channel is 0 by construction for one language, so a passage in either language can win.
+The ranking adds one term outside the fused score (`ranked_scores`): a passage that states a number
+when the question asks for one (answertype.py); the answerability evidence is the fused score alone.
 `rrf` is kept as the plain baseline and as an alternative the suite can pick.
 """
 
@@ -67,8 +69,8 @@ class Weights:
     use_cedict: bool = True  # dictionary query translation
     use_doc_expansion: bool = True  # English glosses indexed with each Chinese passage
     # answerability model: P(answerable) = sigmoid(b + w · evidence), fitted on the suite (tune.py)
-    abstain_model: tuple[float, ...] = (-17.0202, 6.334)
-    abstain_below: float = 0.0073  # P(answerable) under which the search abstains
+    abstain_model: tuple[float, ...] = (-17.3316, 6.4421)
+    abstain_below: float = 0.0066  # P(answerable) under which the search abstains
 
     def other_channels(self) -> "Weights":
         """Without the shared-word terms, the relative lexical term and the same-language handicap: the
@@ -92,6 +94,8 @@ class Features:
     lexical_en: np.ndarray
     shared: np.ndarray | None = None  # how many of the question's content words each passage contains
     concepts: int = 0  # the question's content words
+    shared_numbers: np.ndarray | None = None  # how many of the shared words are numbers (a year, a port)
+    numbers: int = 0  # the question's content words that are numbers
     sentence: np.ndarray | None = None  # dense z of the better of the passage and its best sentence (question as asked)
     sentence_translated: np.ndarray | None = None  # the same for the rendering
     cross: np.ndarray | None = None  # the cross-language encoder's z of the question as asked (other-language passages; crossvec.py)

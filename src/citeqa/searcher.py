@@ -180,6 +180,7 @@ class Searcher:
         scored = [self.dense.score(v, rows, d) for v, d in zip(qvecs, dense)]
         best = self.dense.best_sentences(qvecs, rows, scored, self.sentences) if self.sentences is not None else []
         words = concepts(q, self.lexicon)
+        numbers = [c for c in words if c.is_number]
         langs = self.columns["lang"]
         cross = self.cross.z(q.text, rows, langs, q.lang) if self.cross is not None and self.weights.cross_encoder else None
         return Features(
@@ -192,6 +193,8 @@ class Searcher:
             lexical_en=lex_en.lookup(rows),
             shared=shared(words, self.zh, self.en, rows),
             concepts=len(words),
+            shared_numbers=shared(numbers, self.zh, self.en, rows) if numbers else None,
+            numbers=len(numbers),
             sentence=best[0] if best else None,
             sentence_translated=best[1] if len(best) > 1 else None,
             cross=cross,
