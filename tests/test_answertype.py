@@ -61,3 +61,30 @@ def test_the_searcher_marks_numbered_passages_only_for_a_quantity_question(tmp_p
         assert first in hits[0].text
         assert hits[0].score >= hits[1].score  # the scores shown are the ones the ranking ordered by
     assert s.features(s.understand("Who sends delegates to the forum?")).quantity is None
+
+
+def test_the_build_saves_which_passages_state_a_number_and_a_grown_table_keeps_them_aligned(tmp_path):
+    from citeqa.chunktable import NUMBERS, ChunkTable, write_chunks
+    from citeqa.models import Chunk
+
+    def chunk(i, text):
+        return Chunk(f"d:{i}", "d", text, 0, len(text), (), None, "en", (), "body", "", "", "")
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    write_chunks(first, [chunk(0, "It meets twice a year."), chunk(1, "It coordinates policy.")], ["h0", "h1"])
+    write_chunks(second, [chunk(2, "There are 18 projects.")], ["h2"], after=first)
+    table = ChunkTable.open(second)
+    assert list(table.numbers) == [1, 0, 1] == list(states_quantity(c.text for c in table))
+    np.savez(first / "columns.npz", **{k: v for k, v in np.load(first / "columns.npz").items() if k != NUMBERS})
+    assert ChunkTable.open(first).numbers is None  # an index built before the column
+    write_chunks(tmp_path, [chunk(3, "No figure here.")], ["h3"], after=first)
+    assert list(ChunkTable.open(tmp_path).numbers) == [1, 0, 0]  # the older passages are read once to fill it
+
+
+def test_the_searcher_reads_the_column_and_falls_back_to_the_text(tmp_path):
+    s = one_document(tmp_path, "# Forum\n\nEach member state sends two delegates.\n\n# Plenary\n\nThe forum agrees the roadmap.\n")
+    rows = np.arange(len(s.chunks))
+    from_column = s.states_number(rows)
+    s.chunks.numbers = None
+    assert list(from_column) == list(s.states_number(rows)) == [1.0 if "two" in c.text else 0.0 for c in s.chunks]

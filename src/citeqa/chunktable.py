@@ -8,7 +8,7 @@ columns over the sorted distinct values, so filters and facet boosts are array o
 
     chunks.jsonl            one passage per line (the Chunk's fields)
     chunks.offsets.npy      int64 byte offset of each line, plus the file's length
-    columns.npz             codes and values of COLUMNS, and each passage's text hash
+    columns.npz             codes and values of COLUMNS, each passage's text hash and whether it states a number
     documents.jsonl         one document per line (without its rebuilt tables)
     documents.offsets.npy
     documents.head.json     each document's id, titles, language, kind, citation data (small)
@@ -26,9 +26,11 @@ from typing import Any, Iterable, overload
 
 import numpy as np
 
+from .answertype import states_quantity
 from .models import Chunk, Document
 
 COLUMNS = ("lang", "mechanism", "measure", "doc_id", "kind")
+NUMBERS = "states_number"  # in columns.npz: the answer-type flag of each passage, so a query reads no passage text for it
 # what lists of documents and citations need, without the text and its maps
 HEAD_FIELDS = ("doc_id", "title", "title_en", "lang", "kind", "cites", "url", "path", "year", "venue", "authors")
 CHUNK_FILES = ("chunks.jsonl", "chunks.offsets.npy", "columns.npz")
@@ -104,10 +106,13 @@ def write_lines(path: Path, records: Iterable[dict[str, Any]], offsets: Path, af
 class ChunkTable(Sequence[Chunk]):
     """All passages of a build; `table[i]` parses passage i on demand, the columns are arrays."""
 
-    def __init__(self, lines: Lines, columns: dict[str, Column], hashes: np.ndarray) -> None:
+    def __init__(self, lines: Lines, columns: dict[str, Column], hashes: np.ndarray, numbers: np.ndarray | None = None) -> None:
         if any(len(c) != len(lines) for c in columns.values()) or len(hashes) != len(lines):
             raise ValueError(f"chunk columns do not match the {len(lines)} passages")
+        if numbers is not None and len(numbers) != len(lines):
+            raise ValueError(f"the number column does not match the {len(lines)} passages")
         self.lines, self.columns, self.hashes = lines, columns, hashes
+        self.numbers = numbers  # 1 where a passage states a number (answertype.py); None in an index built before it
         self._cache: dict[int, Chunk] = {}
 
     @classmethod
@@ -115,7 +120,8 @@ class ChunkTable(Sequence[Chunk]):
         with np.load(folder / "columns.npz") as z:
             columns = {f: Column(z[f"{f}_values"], z[f"{f}_codes"]) for f in COLUMNS}
             hashes = z["text_hash"]
-        return cls(Lines(folder / "chunks.jsonl", folder / "chunks.offsets.npy"), columns, hashes)
+            numbers = z[NUMBERS] if NUMBERS in z else None
+        return cls(Lines(folder / "chunks.jsonl", folder / "chunks.offsets.npy"), columns, hashes, numbers)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -159,6 +165,11 @@ def write_chunks(folder: Path, chunks: list[Chunk], hashes: list[str], after: Pa
         new = np.asarray([getattr(c, f) for c in chunks], dtype=str).reshape(-1)
         col = Column.encode(np.concatenate([old.columns[f][:], new]) if old is not None else new)
         arrays[f"{f}_values"], arrays[f"{f}_codes"] = col.values, col.codes
+    numbers = states_quantity(c.text for c in chunks).astype(np.uint8)
+    if old is not None:
+        earlier = old.numbers if old.numbers is not None else states_quantity(c.text for c in old).astype(np.uint8)
+        numbers = np.concatenate([earlier, numbers])
+    arrays[NUMBERS] = numbers
     np.savez(folder / "columns.npz", **arrays)
 
 

@@ -198,8 +198,15 @@ class Searcher:
             sentence=best[0] if best else None,
             sentence_translated=best[1] if len(best) > 1 else None,
             cross=cross,
-            quantity=states_quantity(self.chunks[int(r)].text for r in rows) if self.weights.answer_type and asks_quantity(q.text) else None,
+            quantity=self.states_number(rows) if self.weights.answer_type and asks_quantity(q.text) else None,
         )
+
+    def states_number(self, rows: np.ndarray) -> np.ndarray:
+        """1 for each candidate that states a number: the build's column, or (an index built before it) the passage text."""
+        numbers = getattr(self.chunks, "numbers", None)
+        if numbers is not None:
+            return numbers[rows].astype(np.float32)
+        return states_quantity(self.chunks[int(r)].text for r in rows)
 
     def facet_matches(self, q: Query, rows: np.ndarray) -> np.ndarray | None:
         """How many of the question's facets (mechanism, measure) each candidate is tagged with."""
