@@ -3,7 +3,7 @@
 A question that asks how many, how much, how often, how long or when is answered by a passage
 that states a number ("18 ESFRI Projects", "every two years", "January 2001"), however close in
 topic a passage without one is. The ranking adds a small term for such passages (`Weights.
-answer_type`, fusion.ranking); the evidence the answerability model reads does not include it,
+answer_type`, fusion.ranked_scores); the evidence the answerability model reads does not include it,
 so a "how many" question is not made more answerable by the numbers in the corpus. The lists
 are question words and numerals of the two languages, not knowledge of any corpus.
 """
