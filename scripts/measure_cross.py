@@ -34,7 +34,7 @@ from citeqa.fusion import Weights
 from citeqa.passage import passage_text
 from citeqa.suite import Prepared, _metrics, is_relevant, load_suite, prepare, score
 from citeqa.suite_report import _searcher
-from citeqa.tune import GridScores, choose, grid_objectives, score_grid
+from citeqa.tune import GridScores, choose, grid_objectives, score_grid, training_sets
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARES = (0.0, 0.33, 0.5, 0.75, 1.0)
@@ -72,8 +72,7 @@ def nested(prepared: dict[str, list[Prepared]], groups: dict[str, str], uses: di
     names = list(prepared)
     held_scores, picks = {}, {}
     for held in sorted(set(groups.values())):
-        held_uses = set().union(*(uses[n] for n in names if groups[n] == held))
-        train = [n for n in names if not (groups[n] == held or held in uses[n] or groups[n] in held_uses)]
+        train = training_sets(names, groups, uses, held)
         i = int(np.argmax(grid_objectives(grid, train, groups)))
         one = GridScores([cands[i]], {n: v[i : i + 1] for n, v in grid.values.items()})
         w = choose({n: prepared[n] for n in train}, Weights(), groups, one)

@@ -32,6 +32,7 @@ from citeqa.embed import get_encoder  # noqa: E402
 from citeqa.fusion import Z_SCALE, Features, Weights, fuse, per_language_max  # noqa: E402
 from citeqa.passage import passage_text  # noqa: E402
 from citeqa.suite import Prepared, score  # noqa: E402
+from citeqa.tune import training_sets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TERMS = ["dense", "dense_cross", "lexical", "lexical_cross", "lexical_rel", "dense_rel", "shared_rel", "shared_abs", "same_language"]
@@ -125,8 +126,7 @@ def learned_held_out(prepared, groups, uses) -> dict[str, dict]:
     """Leave-one-corpus-out with the weights learned on the other families (the same folds as `nested`)."""
     names, out = list(prepared), {}
     for held in sorted(set(groups.values())):
-        held_uses = set().union(*(uses[n] for n in names if groups[n] == held))
-        train = [n for n in names if not (groups[n] == held or held in uses[n] or groups[n] in held_uses)]
+        train = training_sets(names, groups, uses, held)
         w = learn(prepared, train, groups)
         out.update({n: score(prepared[n], w) for n in names if groups[n] == held})
     return out

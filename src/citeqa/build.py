@@ -127,7 +127,8 @@ def build_index(
     key = _build_key(f"{enc.name}|{store}|{milvus_uri or ''}|lexicon {LEXICON_RECIPE}" + ("" if want else "|whole passages") + ("" if want_cross else "|one encoder"),
                      chunk_config.signature(), documents, corpus_dir)
     files = (previous or {}).get("files", {})
-    has_sentences, has_cross = (all(f"search/{f}/vectors.npy" in files for f in need) for need in ((SENTENCES,), (CROSS, f"{CROSS}/{CROSS_SENTENCES}")))
+    has_sentences = f"search/{SENTENCES}/vectors.npy" in files
+    has_cross = all(f"search/{f}/vectors.npy" in files for f in (CROSS, f"{CROSS}/{CROSS_SENTENCES}"))
     if previous and previous.get("build_key") == key and not force and (has_sentences or not want) and (has_cross or not want_cross):
         try:
             load_index(index_dir, encoder=enc.name, chunker=chunk_config.signature())

@@ -98,21 +98,24 @@ def _written_forms(form: str) -> list[tuple[str, tuple[str, ...]]]:
     return _latin_forms(toks) if toks else []
 
 
-def shared(found: list[Concept], zh: Any, en: Any, rows: np.ndarray) -> np.ndarray:
-    """For each of `rows`, how many of the concepts it contains (any one form, all of that form's tokens)."""
+def concept_hits(found: list[Concept], zh: Any, en: Any, rows: np.ndarray) -> np.ndarray:
+    """(concepts, rows) bool: whether each of `rows` contains each concept (any one form, all of that form's tokens)."""
     rows = np.asarray(rows, np.int64)
     held: dict[tuple[str, str], np.ndarray] = {}
     for channel, index in (("zh", zh), ("en", en)):
         tokens = list(dict.fromkeys(t for c in found for ch, toks in c.forms if ch == channel for t in toks if t in index))
         held.update(zip([(channel, t) for t in tokens], index.holds(tokens, rows)))
     absent = np.zeros(len(rows), bool)
-    counts = np.zeros(len(rows), np.int32)
-    for c in found:
-        hit = np.zeros(len(rows), bool)
+    hits = np.zeros((len(found), len(rows)), bool)
+    for i, c in enumerate(found):
         for channel, toks in c.forms:
-            hit |= np.logical_and.reduce([held.get((channel, t), absent) for t in toks])
-        counts += hit
-    return counts
+            hits[i] |= np.logical_and.reduce([held.get((channel, t), absent) for t in toks])
+    return hits
+
+
+def shared(found: list[Concept], zh: Any, en: Any, rows: np.ndarray) -> np.ndarray:
+    """For each of `rows`, how many of the concepts it contains."""
+    return concept_hits(found, zh, en, rows).sum(0, dtype=np.int32)
 
 
 def off_topic(n_concepts: int, counts_of_best: np.ndarray) -> bool:

@@ -33,7 +33,7 @@ from .crossvec import FOLDER as CROSS, CrossVectors
 from .store import IndexData, IndexError_, load_index, read_manifest
 from .abstain import unsupported_terms
 from .answertype import asks_quantity, states_quantity
-from .coverage import concepts, is_off_topic, shared
+from .coverage import concept_hits, concepts, is_off_topic
 
 SEARCH_DIR = "search"
 
@@ -180,7 +180,8 @@ class Searcher:
         scored = [self.dense.score(v, rows, d) for v, d in zip(qvecs, dense)]
         best = self.dense.best_sentences(qvecs, rows, scored, self.sentences) if self.sentences is not None else []
         words = concepts(q, self.lexicon)
-        numbers = [c for c in words if c.is_number]
+        hits = concept_hits(words, self.zh, self.en, rows)
+        numbers = np.array([c.is_number for c in words], bool)
         langs = self.columns["lang"]
         cross = self.cross.z(q.text, rows, langs, q.lang) if self.cross is not None and self.weights.cross_encoder else None
         return Features(
@@ -191,10 +192,10 @@ class Searcher:
             dense_translated=scored[1] if len(scored) > 1 else np.zeros(len(rows), np.float32),
             lexical_zh=lex_zh.lookup(rows),
             lexical_en=lex_en.lookup(rows),
-            shared=shared(words, self.zh, self.en, rows),
+            shared=hits.sum(0, dtype=np.int32),
             concepts=len(words),
-            shared_numbers=shared(numbers, self.zh, self.en, rows) if numbers else None,
-            numbers=len(numbers),
+            shared_numbers=hits[numbers].sum(0, dtype=np.int32) if numbers.any() else None,
+            numbers=int(numbers.sum()),
             sentence=best[0] if best else None,
             sentence_translated=best[1] if len(best) > 1 else None,
             cross=cross,
@@ -203,9 +204,8 @@ class Searcher:
 
     def states_number(self, rows: np.ndarray) -> np.ndarray:
         """1 for each candidate that states a number: the build's column, or (an index built before it) the passage text."""
-        numbers = getattr(self.chunks, "numbers", None)
-        if numbers is not None:
-            return numbers[rows].astype(np.float32)
+        if self.chunks.numbers is not None:
+            return self.chunks.numbers[rows].astype(np.float32)
         return states_quantity(self.chunks[int(r)].text for r in rows)
 
     def facet_matches(self, q: Query, rows: np.ndarray) -> np.ndarray | None:

@@ -163,12 +163,16 @@ def leave_one_out(prepared: dict[str, list[Prepared]], groups: dict[str, str], u
     A set built from another family's documents (`uses`) is left out with that family too,
     and a held-out set's own `uses` families are left out of its training.
     """
-    uses = uses or {}
     grid = grid or score_grid(prepared, settings(base))
     out = {}
     for held in sorted(set(groups.values())):
-        held_uses = set().union(*(uses.get(n, set()) for n, g in groups.items() if g == held))
-        touches = lambda n: groups[n] == held or held in uses.get(n, set()) or groups[n] in held_uses  # noqa: E731
-        train = {name: rows for name, rows in prepared.items() if not touches(name)}
+        train = {name: prepared[name] for name in training_sets(list(prepared), groups, uses or {}, held)}
         out[held] = choose(train, base, groups, grid) if train else base
     return out
+
+
+def training_sets(names: list[str], groups: dict[str, str], uses: dict[str, set[str]], held: str) -> list[str]:
+    """The sets a fold that leaves out family `held` may tune on: none of its family, none built from its
+    documents, none of the families its own sets are built from."""
+    held_uses = set().union(*(uses.get(n, set()) for n, g in groups.items() if g == held))
+    return [n for n in names if not (groups[n] == held or held in uses.get(n, set()) or groups[n] in held_uses)]
